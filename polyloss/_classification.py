@@ -1,0 +1,309 @@
+"""Classification losses: binary cross entropy (on probabilities and on logits), NLL, cross entropy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._reduction import check_reduction, reduce
+from ._special import _lse_parts, _softplus
+from ._validation import (
+    check_broadcastable,
+    check_class_layout,
+    check_class_weight,
+    check_in_range,
+    check_integer,
+    check_real_floating,
+    check_same_shape,
+    check_values,
+)
+from ._xp import compute_dtype, device, finish, namespace
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "nll_loss",
+    "cross_entropy",
+]
+
+
+def _to(xp: Any, x: Any, dtype: Any) -> Any:
+    return None if x is None else (x if x.dtype == dtype else xp.astype(x, dtype))
+
+
+# -- binary ---------------------------------------------------------------------------
+
+
+def binary_cross_entropy(
+    input: Any, target: Any, /, *, weight: Any = None, reduction: str = "mean"
+) -> Any:
+    r"""Binary cross entropy between probabilities ``input`` and targets ``target``.
+
+    .. math::
+        \ell_i = -w_i\,\bigl[y_i \max(\log p_i, -100) + (1 - y_i)\max(\log(1 - p_i), -100)\bigr]
+
+    Each log term is clamped at -100, as torch documents, so a probability of exactly
+    0 or 1 gives a finite loss. ``log(1 - p)`` is evaluated as ``log1p(-p)``.
+    ``weight`` broadcasts against ``input``; ``"mean"`` divides by the number of
+    elements (not by the weights), as in torch.
+
+    Parameters
+    ----------
+    input : array of probabilities in [0, 1], any shape.
+    target : array of the same shape, values in [0, 1].
+    weight : optional array broadcastable to ``input``.
+    reduction : {"none", "mean", "sum"}
+
+    Raises
+    ------
+    ValueError
+        If ``input`` has values outside [0, 1] (checked only for concrete arrays).
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> round(float(pl.binary_cross_entropy(np.asarray([0.75]), np.asarray([1.0]))), 4)
+    0.2877
+    """
+    xp = namespace(input, target, weight)
+    check_reduction(reduction)
+    for arr, name in ((input, "input"), (target, "target"), (weight, "weight")):
+        check_real_floating(xp, arr, name)
+    check_same_shape(input, target, ("input", "target"))
+    check_broadcastable(weight, tuple(input.shape), "weight")
+    check_values(
+        xp, (input >= 0) & (input <= 1), input,
+        message="`input` of binary_cross_entropy must be probabilities in [0, 1]; "
+        "got values outside [0, 1] (pass logits to binary_cross_entropy_with_logits instead)",
+    )
+    dtype = input.dtype
+    work = compute_dtype(xp, dtype)
+    p, y, w = (_to(xp, a, work) for a in (input, target, weight))
+    log_p = xp.maximum(xp.log(p), -100.0)
+    log_q = xp.maximum(xp.log1p(-p), -100.0)  # log(1 - p), exact for small p
+    loss = -(y * log_p + (1 - y) * log_q)
+    if w is not None:
+        loss = loss * w
+    return finish(xp, reduce(loss, reduction, xp=xp), dtype)
+
+
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,
+    /,
+    *,
+    weight: Any = None,
+    pos_weight: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Binary cross entropy on logits: sigmoid and BCE fused without cancellation.
+
+    .. math::
+        \ell_i = w_i\,\bigl[\,p\,y_i \operatorname{softplus}(-z_i)
+                 + (1 - y_i)\operatorname{softplus}(z_i)\bigr],
+        \qquad \operatorname{softplus}(t) = \max(t, 0) + \log(1 + e^{-|t|})
+
+    with ``p = pos_weight`` (broadcast along the last axis). This is torch's
+    ``(1 - y) z + (1 + (p - 1) y) softplus(-z)`` rearranged so that both terms are
+    non-negative: no cancellation, so tiny losses keep their relative accuracy
+    (``z = -88.8, y = 0`` gives 2.72e-39, where the textbook form gives 0).
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> z, y = np.asarray([1.8, -0.75]), np.asarray([1.0, 0.0])
+    >>> round(float(pl.binary_cross_entropy_with_logits(z, y)), 4)
+    0.3208
+    """
+    xp = namespace(input, target, weight, pos_weight)
+    check_reduction(reduction)
+    for arr, name in ((input, "input"), (target, "target"), (weight, "weight"), (pos_weight, "pos_weight")):
+        check_real_floating(xp, arr, name)
+    check_same_shape(input, target, ("input", "target"))
+    check_broadcastable(weight, tuple(input.shape), "weight")
+    check_broadcastable(pos_weight, tuple(input.shape), "pos_weight")
+    dtype = input.dtype
+    work = compute_dtype(xp, dtype)
+    z, y, w, pw = (_to(xp, a, work) for a in (input, target, weight, pos_weight))
+    positive = y * _softplus(xp, -z)  # -log sigmoid(z)
+    if pw is not None:
+        positive = positive * pw
+    loss = positive + (1 - y) * _softplus(xp, z)  # -log(1 - sigmoid(z))
+    if w is not None:
+        loss = loss * w
+    return finish(xp, reduce(loss, reduction, xp=xp), dtype)
+
+
+# -- multi-class ----------------------------------------------------------------------
+
+
+def _class_targets(xp: Any, input: Any, target: Any, weight: Any, ignore_index: int, work: Any):
+    """Batch an unbatched call and return (input, safe target, valid mask, per-target weight)."""
+    n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    check_values(
+        xp,
+        ((target >= 0) & (target < n_classes)) | (target == ignore_index),
+        target,
+        message=f"`target` class indices must be in [0, {n_classes - 1}] or equal "
+        f"`ignore_index` ({ignore_index}); got values outside that range",
+        error=IndexError,
+    )
+    if input.ndim == 1:
+        input, target = input[None, ...], target[None, ...]
+    valid = target != ignore_index
+    safe = xp.where(valid, target, xp.zeros_like(target))
+    if weight is None:
+        w_t = xp.astype(valid, work)
+    else:
+        w_t = xp.where(valid, _take(xp, weight, safe), 0)
+    return input, safe, valid, w_t
+
+
+def _take(xp: Any, values: Any, index: Any) -> Any:
+    """``values[index]`` for a 1-d ``values`` and an index array of any shape."""
+    flat = xp.reshape(index, (-1,))
+    return xp.reshape(xp.take(values, flat, axis=0), tuple(index.shape))
+
+
+def _pick(xp: Any, x: Any, index: Any) -> Any:
+    """``x[n, index[n, ...], ...]`` along the class axis 1."""
+    if hasattr(xp, "take_along_axis"):
+        return xp.squeeze(xp.take_along_axis(x, xp.expand_dims(index, axis=1), axis=1), axis=1)
+    # Dask has no take_along_axis: select with a one-hot mask, which also works
+    # when the class axis is split into chunks.
+    classes = xp.arange(x.shape[1], dtype=index.dtype, device=device(x))
+    classes = xp.reshape(classes, (1, -1) + (1,) * (x.ndim - 2))
+    return xp.sum(xp.where(xp.expand_dims(index, axis=1) == classes, x, 0), axis=1)
+
+
+def _class_axis_weight(xp: Any, weight: Any, ndim: int) -> Any:
+    """Reshape a (C,) weight to broadcast along the class axis 1 of an ndim-d input."""
+    return xp.reshape(weight, (1, -1) + (1,) * (ndim - 2))
+
+
+def _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities):
+    check_reduction(reduction)
+    check_real_floating(xp, input, "input")
+    check_real_floating(xp, weight, "weight")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+        msg = f"`ignore_index` must be an int; got {type(ignore_index).__name__} {ignore_index!r}"
+        raise TypeError(msg)
+    if not probabilities:
+        check_integer(xp, target, "target")
+    check_class_layout(input, target, probabilities=probabilities)
+    check_class_weight(weight, input.shape[0] if input.ndim == 1 else input.shape[1])
+
+
+def _unbatch(out: Any, unbatched: bool, reduction: str) -> Any:
+    return out[0] if unbatched and reduction == "none" else out
+
+
+def nll_loss(
+    input: Any,
+    target: Any,
+    /,
+    *,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Any:
+    r"""Negative log-likelihood of class indices under log-probabilities ``input``.
+
+    .. math:: \ell_n = -w_{y_n}\, x_{n, y_n}, \qquad
+              \text{mean} = \frac{\sum_n \ell_n}{\sum_{n:\,y_n \ne \text{ignore}} w_{y_n}}
+
+    ``input`` has shape (N, C, d1, ..., dK) or (C,); ``target`` (N, d1, ..., dK) or ().
+    Targets equal to ``ignore_index`` contribute 0 to the loss and to the divisor.
+    As in torch, the mean over targets that are all ignored is 0/0 = NaN.
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> log_probs = np.asarray([[-0.5, -1.2, -2.0, -3.0], [-1.0, -0.2, -3.0, -2.0], [-2.0, -1.0, -0.1, -3.0]])
+    >>> round(float(pl.nll_loss(log_probs, np.asarray([3, 1, 2]))), 6)
+    1.1
+    """
+    xp = namespace(input, target, weight)
+    _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities=False)
+    dtype = input.dtype
+    work = compute_dtype(xp, dtype)
+    unbatched = input.ndim == 1
+    x, w = _to(xp, input, work), _to(xp, weight, work)
+    x, safe, valid, w_t = _class_targets(xp, x, target, w, ignore_index, work)
+    loss = xp.where(valid, -(w_t * _pick(xp, x, safe)), 0)
+    out = reduce(loss, reduction, xp=xp, denominator=w_t)
+    return finish(xp, _unbatch(out, unbatched, reduction), dtype)
+
+
+def cross_entropy(
+    input: Any,
+    target: Any,
+    /,
+    *,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Any:
+    r"""Cross entropy between logits ``input`` and class indices or class probabilities.
+
+    With class indices :math:`y_n` and label smoothing :math:`\varepsilon`:
+
+    .. math::
+        \ell_n = (1 - \varepsilon)\, w_{y_n} \bigl(\operatorname{LSE}(x_n) - x_{n,y_n}\bigr)
+                 + \frac{\varepsilon}{C} \sum_c w_c \bigl(\operatorname{LSE}(x_n) - x_{n,c}\bigr)
+
+    and ``"mean"`` divides by :math:`\sum_n w_{y_n}` over non-ignored targets
+    (torch's convention; all ignored gives NaN). With probability targets
+    :math:`q` (same shape as ``input``), :math:`q \leftarrow (1-\varepsilon) q + \varepsilon / C` and
+
+    .. math:: \ell_n = \sum_c w_c\, q_{n,c} \bigl(\operatorname{LSE}(x_n) - x_{n,c}\bigr),
+
+    where ``"mean"`` divides by the number of samples and ignores the weights, as torch
+    does. A class with zero target probability contributes nothing, even at a
+    ``-inf`` logit. :math:`\operatorname{LSE}(x) - x_c` is evaluated as
+    :math:`(m - x_c) + \log(1 + \sum_{j \ne j^*} e^{x_j - m})`, so confident
+    predictions keep full relative accuracy and no logit overflows.
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> round(float(pl.cross_entropy(np.asarray([[2.0, 1.0, 0.1]]), np.asarray([0]))), 4)
+    0.417
+    """
+    xp = namespace(input, target, weight)
+    probabilities = xp.isdtype(target.dtype, "real floating")
+    _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities)
+    eps = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
+    dtype = input.dtype
+    work = compute_dtype(xp, dtype)
+    unbatched = input.ndim == 1
+    x, w = _to(xp, input, work), _to(xp, weight, work)
+    n_classes = x.shape[0] if unbatched else x.shape[1]
+
+    if probabilities:
+        q = _to(xp, target, work)
+        if unbatched:
+            x, q = x[None, ...], q[None, ...]
+        m, tail = _lse_parts(xp, x, 1)
+        nlp = (m - x) + tail  # -log softmax(x)
+        if eps > 0:
+            q = q * (1 - eps) + eps / n_classes
+        if w is not None:
+            q = q * _class_axis_weight(xp, w, x.ndim)
+        # where(): a zero-probability class adds 0 even if its logit is -inf (0 * inf)
+        loss = xp.sum(q * xp.where(q == 0, 0, nlp), axis=1)
+        out = reduce(loss, reduction, xp=xp)
+        return finish(xp, _unbatch(out, unbatched, reduction), dtype)
+
+    x, safe, valid, w_t = _class_targets(xp, x, target, w, ignore_index, work)
+    m, tail = _lse_parts(xp, x, 1)
+    m, tail = xp.squeeze(m, axis=1), xp.squeeze(tail, axis=1)
+    loss = w_t * ((m - _pick(xp, x, safe)) + tail)
+    if eps > 0:
+        nlp = (xp.expand_dims(m, axis=1) - x) + xp.expand_dims(tail, axis=1)
+        if w is not None:
+            nlp = nlp * _class_axis_weight(xp, w, x.ndim)
+        loss = (1 - eps) * loss + (eps / n_classes) * xp.sum(nlp, axis=1)
+    loss = xp.where(valid, loss, 0)
+    out = reduce(loss, reduction, xp=xp, denominator=w_t)
+    return finish(xp, _unbatch(out, unbatched, reduction), dtype)

@@ -1,0 +1,159 @@
+"""Stable elementwise and log-domain building blocks: sigmoid, softplus, logsumexp, softmax."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._validation import check_axis, check_real_floating
+from ._xp import compute_dtype, device, finish, namespace
+
+__all__ = ["sigmoid", "log_sigmoid", "softmax", "log_softmax", "logsumexp"]
+
+
+# -- private helpers: arrays already in the compute dtype, xp given -----------------
+
+
+def _softplus(xp: Any, t: Any) -> Any:
+    # log(1 + exp(t)) = max(t, 0) + log1p(exp(-|t|)): exp never overflows, and for
+    # t << 0 the result is log1p(exp(t)) ~ exp(t) with full relative accuracy.
+    return xp.maximum(t, 0) + xp.log1p(xp.exp(-xp.abs(t)))
+
+
+def _sigmoid(xp: Any, x: Any) -> Any:
+    # 1 / (1 + exp(-x)) for x >= 0, exp(x) / (1 + exp(x)) for x < 0: only exp(-|x|) is formed.
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _lse_parts(xp: Any, x: Any, axis: Any) -> tuple[Any, Any]:
+    """Split ``logsumexp(x, axis) = m + tail`` with ``m = max(x)``, both kept with ``keepdims``.
+
+    ``tail = log1p(sum_{j != argmax} exp(x_j - m))`` is computed with ``log1p`` after
+    pulling one maximal term out (scipy.special.logsumexp does the same), so
+    ``lse - x_max`` -- a confident cross entropy -- keeps full relative accuracy
+    instead of rounding to 0. Rows whose maximum is infinite (all ``-inf``, or a
+    ``+inf``) are shifted by 0 instead so that no ``inf - inf`` is formed.
+    """
+    m = xp.max(x, axis=axis, keepdims=True)
+    shift = xp.where(xp.isfinite(m), m, 0)
+    is_max = x == m
+    n_max = xp.sum(xp.astype(is_max, x.dtype), axis=axis, keepdims=True)
+    rest = xp.sum(xp.where(is_max, 0, xp.exp(x - shift)), axis=axis, keepdims=True)
+    return m, xp.log1p(rest + (n_max - 1))
+
+
+def _logsumexp(xp: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    m, tail = _lse_parts(xp, x, axis)
+    out = m + tail
+    if not keepdims:
+        out = xp.squeeze(out, axis=axis) if axis is not None else xp.reshape(out, ())
+    return out
+
+
+def _log_softmax(xp: Any, x: Any, axis: int) -> Any:
+    m, tail = _lse_parts(xp, x, axis)
+    return (x - m) - tail
+
+
+def _softmax(xp: Any, x: Any, axis: int) -> Any:
+    m = xp.max(x, axis=axis, keepdims=True)
+    e = xp.exp(x - xp.where(xp.isfinite(m), m, 0))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+# -- public functions ----------------------------------------------------------------
+
+
+def _prepare(x: Any, name: str = "x") -> tuple[Any, Any, Any]:
+    xp = namespace(x)
+    check_real_floating(xp, x, name)
+    dtype = x.dtype
+    work = compute_dtype(xp, dtype)
+    return xp, (xp.astype(x, work) if work != dtype else x), dtype
+
+
+def sigmoid(x: Any, /) -> Any:
+    r"""Logistic sigmoid, evaluated without overflow.
+
+    .. math:: \sigma(x) = \frac{1}{1 + e^{-x}}
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> pl.sigmoid(np.asarray([-2.0, 0.0, 2.0])).round(4)
+    array([0.1192, 0.5   , 0.8808])
+    """
+    xp, x, dtype = _prepare(x)
+    return finish(xp, _sigmoid(xp, x), dtype)
+
+
+def log_sigmoid(x: Any, /) -> Any:
+    r"""Log of the sigmoid, accurate for large ``|x|``.
+
+    .. math:: \log\sigma(x) = -\operatorname{softplus}(-x) = \min(x, 0) - \log(1 + e^{-|x|})
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> pl.log_sigmoid(np.asarray([-800.0, 0.0, 40.0]))
+    array([-8.00000000e+02, -6.93147181e-01, -4.24835426e-18])
+    """
+    xp, x, dtype = _prepare(x)
+    return finish(xp, -_softplus(xp, -x), dtype)
+
+
+def logsumexp(x: Any, /, *, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    r"""Log of the sum of exponentials along ``axis`` (all axes when ``None``).
+
+    .. math:: \operatorname{LSE}(x) = m + \log\Bigl(1 + \sum_{j \ne j^*} e^{x_j - m}\Bigr),
+              \quad m = x_{j^*} = \max_j x_j
+
+    Never overflows; an all ``-inf`` slice (and an empty one) gives ``-inf``.
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> float(pl.logsumexp(np.asarray([1000.0, 1001.0, 1002.0])))  # doctest: +ELLIPSIS
+    1002.4076059644...
+    """
+    xp, x, dtype = _prepare(x)
+    check_axis(axis, x.ndim)
+    axes = tuple(range(x.ndim)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    reduced = {a % x.ndim for a in axes}
+    if any(x.shape[a] == 0 for a in reduced):  # the empty sum: log 0 = -inf
+        shape = tuple((1 if keepdims else None) if i in reduced else s for i, s in enumerate(x.shape))
+        shape = tuple(s for s in shape if s is not None)
+        return finish(xp, xp.full(shape, -xp.inf, dtype=x.dtype, device=device(x)), dtype)
+    return finish(xp, _logsumexp(xp, x, axes, keepdims), dtype)
+
+
+def log_softmax(x: Any, /, *, axis: int = -1) -> Any:
+    r"""Log of the softmax along ``axis``.
+
+    .. math:: \log\operatorname{softmax}(x)_i = x_i - \operatorname{LSE}(x)
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> pl.log_softmax(np.asarray([-0.8956, 1.1171, 1.3302])).round(4)
+    array([-2.6123, -0.5996, -0.3865])
+    """
+    xp, x, dtype = _prepare(x)
+    check_axis(axis, x.ndim)
+    return finish(xp, _log_softmax(xp, x, axis), dtype)
+
+
+def softmax(x: Any, /, *, axis: int = -1) -> Any:
+    r"""Softmax along ``axis``, shifted by the maximum so that nothing overflows.
+
+    .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}}, \quad m = \max_j x_j
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> pl.softmax(np.asarray([[-0.2869, 0.8709, -1.0575]]), axis=1).round(4)
+    array([[0.2153, 0.6851, 0.0996]])
+    """
+    xp, x, dtype = _prepare(x)
+    check_axis(axis, x.ndim)
+    return finish(xp, _softmax(xp, x, axis), dtype)
