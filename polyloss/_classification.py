@@ -15,6 +15,7 @@ from ._validation import (
     check_real_floating,
     check_same_shape,
     check_values,
+    poison,
 )
 from ._xp import compute_dtype, device, finish, namespace
 
@@ -70,7 +71,7 @@ def binary_cross_entropy(
         check_real_floating(xp, arr, name)
     check_same_shape(input, target, ("input", "target"))
     check_broadcastable(weight, tuple(input.shape), "weight")
-    check_values(
+    unchecked = check_values(
         xp, (input >= 0) & (input <= 1), input,
         message="`input` of binary_cross_entropy must be probabilities in [0, 1]; "
         "got values outside [0, 1] (pass logits to binary_cross_entropy_with_logits instead)",
@@ -78,11 +79,15 @@ def binary_cross_entropy(
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
     p, y, w = (_to(xp, a, work) for a in (input, target, weight))
-    log_p = xp.maximum(xp.log(p), -100.0)
-    log_q = xp.maximum(xp.log1p(-p), -100.0)  # log(1 - p), exact for small p
+    # torch's clamp of each log at -100, without evaluating log(0) (NumPy would warn):
+    # log p at p = 0 and log(1 - p) = log1p(-p) (exact for small p) at p = 1 are -100.
+    has_p, has_q = p > 0, p < 1
+    log_p = xp.maximum(xp.where(has_p, xp.log(xp.where(has_p, p, 1)), -100.0), -100.0)
+    log_q = xp.maximum(xp.where(has_q, xp.log1p(-xp.where(has_q, p, 0)), -100.0), -100.0)
     loss = -(y * log_p + (1 - y) * log_q)
     if w is not None:
         loss = loss * w
+    loss = poison(xp, loss, unchecked)  # lazy input outside [0, 1]: NaN, not a wrong number
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
@@ -139,23 +144,26 @@ def binary_cross_entropy_with_logits(
 def _class_targets(xp: Any, input: Any, target: Any, weight: Any, ignore_index: int, work: Any):
     """Batch an unbatched call and return (input, safe target, valid mask, per-target weight)."""
     n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
-    check_values(
-        xp,
-        ((target >= 0) & (target < n_classes)) | (target == ignore_index),
-        target,
+    if target.dtype != xp.int64:  # any integer dtype in; gather/take want int64
+        target = xp.astype(target, xp.int64)
+    valid = target != ignore_index
+    in_range = (target >= 0) & (target < n_classes)
+    unchecked = check_values(
+        xp, in_range | ~valid, target,
         message=f"`target` class indices must be in [0, {n_classes - 1}] or equal "
         f"`ignore_index` ({ignore_index}); got values outside that range",
         error=IndexError,
     )
     if input.ndim == 1:
-        input, target = input[None, ...], target[None, ...]
-    valid = target != ignore_index
-    safe = xp.where(valid, target, xp.zeros_like(target))
+        input, target, valid, in_range = (a[None, ...] for a in (input, target, valid, in_range))
+        unchecked = None if unchecked is None else unchecked[None, ...]
+    safe = xp.where(valid & in_range, target, xp.zeros_like(target))
     if weight is None:
         w_t = xp.astype(valid, work)
     else:
         w_t = xp.where(valid, _take(xp, weight, safe), 0)
-    return input, safe, valid, w_t
+    # lazy/traced targets: an out-of-range index gives NaN rather than reading class 0
+    return input, safe, valid, poison(xp, w_t, unchecked)
 
 
 def _take(xp: Any, values: Any, index: Any) -> Any:
@@ -170,9 +178,14 @@ def _pick(xp: Any, x: Any, index: Any) -> Any:
         return xp.squeeze(xp.take_along_axis(x, xp.expand_dims(index, axis=1), axis=1), axis=1)
     # Dask has no take_along_axis: select with a one-hot mask, which also works
     # when the class axis is split into chunks.
+    return xp.sum(xp.where(_class_mask(xp, x, index), x, 0), axis=1)
+
+
+def _class_mask(xp: Any, x: Any, index: Any) -> Any:
+    """Boolean one-hot mask of ``index`` along the class axis 1 of ``x`` (``x``'s shape)."""
     classes = xp.arange(x.shape[1], dtype=index.dtype, device=device(x))
     classes = xp.reshape(classes, (1, -1) + (1,) * (x.ndim - 2))
-    return xp.sum(xp.where(xp.expand_dims(index, axis=1) == classes, x, 0), axis=1)
+    return xp.expand_dims(index, axis=1) == classes
 
 
 def _class_axis_weight(xp: Any, weight: Any, ndim: int) -> Any:

@@ -25,6 +25,8 @@ def divide_or_nan(xp: Any, num: Any, den: Any) -> Any:
 def reduce(loss: Any, reduction: str, *, xp: Any, denominator: Any = None) -> Any:
     """Reduce an elementwise loss.
 
+    ``"batchmean"`` (accepted only where a caller allows it, as kl_div does) divides
+    the sum by the length of the first axis, as torch does.
     ``denominator`` replaces the element count of ``"mean"`` (the weighted mean of
     nll_loss / cross_entropy divides by the summed weights of the counted targets).
     An empty mean is NaN, as in torch.
@@ -34,6 +36,9 @@ def reduce(loss: Any, reduction: str, *, xp: Any, denominator: Any = None) -> An
     total = xp.sum(loss)
     if reduction == "sum":
         return total
+    if reduction == "batchmean":  # kl_div: divide by the size of the first axis; a 0-d loss is its own sum
+        n = loss.shape[0] if loss.ndim else 1
+        return total * xp.nan if n == 0 else total / n
     if denominator is None:
         n = 1
         for s in loss.shape:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 from ._validation import check_axis, check_real_floating
@@ -25,6 +27,18 @@ def _sigmoid(xp: Any, x: Any) -> Any:
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _exp_shifted(xp: Any, x: Any, m: Any) -> Any:
+    """``exp(x - shift)`` with ``shift = m`` where ``m`` is finite, else 0.
+
+    ``x - m`` can overflow to ``-inf`` (``-3e38 - 3e38`` in float32): the right answer
+    after ``exp`` (0), but NumPy warns. Clamping ``x`` at ``m - max`` (formed only
+    where ``m > 0``, so it cannot overflow itself) keeps the difference finite.
+    """
+    shift = xp.where(xp.isfinite(m), m, 0)
+    floor = xp.where(shift > 0, shift - xp.finfo(x.dtype).max, -xp.finfo(x.dtype).max)
+    return xp.exp(xp.maximum(x, floor) - shift)
+
+
 def _lse_parts(xp: Any, x: Any, axis: Any) -> tuple[Any, Any]:
     """Split ``logsumexp(x, axis) = m + tail`` with ``m = max(x)``, both kept with ``keepdims``.
 
@@ -34,11 +48,18 @@ def _lse_parts(xp: Any, x: Any, axis: Any) -> tuple[Any, Any]:
     instead of rounding to 0. Rows whose maximum is infinite (all ``-inf``, or a
     ``+inf``) are shifted by 0 instead so that no ``inf - inf`` is formed.
     """
+    if math.prod(x.shape) == 0:
+        # Nothing to reduce (an empty sum is log 0 = -inf), or an empty batch. Decided
+        # from the static shape: Dask cannot take the max of an empty array.
+        axes = (axis,) if isinstance(axis, int) else axis
+        axes = {a % x.ndim for a in axes}
+        shape = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
+        m = xp.full(shape, -xp.inf, dtype=x.dtype, device=device(x))
+        return m, xp.zeros_like(m)
     m = xp.max(x, axis=axis, keepdims=True)
-    shift = xp.where(xp.isfinite(m), m, 0)
     is_max = x == m
     n_max = xp.sum(xp.astype(is_max, x.dtype), axis=axis, keepdims=True)
-    rest = xp.sum(xp.where(is_max, 0, xp.exp(x - shift)), axis=axis, keepdims=True)
+    rest = xp.sum(xp.where(is_max, 0, _exp_shifted(xp, x, m)), axis=axis, keepdims=True)
     return m, xp.log1p(rest + (n_max - 1))
 
 
@@ -56,8 +77,7 @@ def _log_softmax(xp: Any, x: Any, axis: int) -> Any:
 
 
 def _softmax(xp: Any, x: Any, axis: int) -> Any:
-    m = xp.max(x, axis=axis, keepdims=True)
-    e = xp.exp(x - xp.where(xp.isfinite(m), m, 0))
+    e = _exp_shifted(xp, x, xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
 
@@ -119,11 +139,6 @@ def logsumexp(x: Any, /, *, axis: int | tuple[int, ...] | None = None, keepdims:
     xp, x, dtype = _prepare(x)
     check_axis(axis, x.ndim)
     axes = tuple(range(x.ndim)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
-    reduced = {a % x.ndim for a in axes}
-    if any(x.shape[a] == 0 for a in reduced):  # the empty sum: log 0 = -inf
-        shape = tuple((1 if keepdims else None) if i in reduced else s for i, s in enumerate(x.shape))
-        shape = tuple(s for s in shape if s is not None)
-        return finish(xp, xp.full(shape, -xp.inf, dtype=x.dtype, device=device(x)), dtype)
     return finish(xp, _logsumexp(xp, x, axes, keepdims), dtype)
 
 

@@ -22,12 +22,14 @@ __all__ = [
     "check_class_weight",
     "check_in_range",
     "check_values",
+    "poison",
+    "check_probabilities",
     "check_axis",
 ]
 
 
 def _dtype_name(x: Any) -> str:
-    return str(x.dtype).removeprefix("torch.")
+    return str(x.dtype).rsplit(".", 1)[-1]
 
 
 def check_real_floating(xp: Any, x: Any, name: str) -> None:
@@ -112,15 +114,37 @@ def check_in_range(value: Any, name: str, lo: float, hi: float, *, lo_open: bool
     return value
 
 
-def check_values(xp: Any, ok: Any, *arrays: Any, message: str, error: type[Exception] = ValueError) -> None:
+def check_values(xp: Any, ok: Any, *arrays: Any, message: str, error: type[Exception] = ValueError) -> Any:
     """Raise ``error(message)`` unless every element of the boolean array ``ok`` is true.
 
-    Skipped (never computed) when any of ``arrays`` is lazy or traced.
+    When any of ``arrays`` is lazy or traced the values cannot be read now: nothing is
+    computed, and ``ok`` is returned so that the caller can :func:`poison` the result
+    (NaN where the input was invalid) instead of returning something silently wrong.
+    Returns ``None`` once the check has passed.
     """
     if not is_concrete(*arrays):
-        return
+        return ok
     if not bool(xp.all(ok)):
         raise error(message)
+    return None
+
+
+def poison(xp: Any, values: Any, ok: Any) -> Any:
+    """``values`` with NaN where ``ok`` is false; ``ok=None`` (already checked) is a no-op."""
+    return values if ok is None else xp.where(ok, values, xp.nan)
+
+
+def check_probabilities(xp: Any, x: Any, name: str, *, upper: bool = True) -> Any:
+    """Every value of ``x`` must be a probability in [0, 1] (only >= 0 when ``upper`` is False).
+
+    A data check through :func:`check_values` (NaN fails it); returns what that
+    returns, for :func:`poison` when ``x`` is lazy or traced.
+    """
+    if upper:
+        ok, expected = (x >= 0) & (x <= 1), "probabilities in [0, 1]"
+    else:
+        ok, expected = x >= 0, "non-negative values"
+    return check_values(xp, ok, x, message=f"`{name}` must hold {expected}; got values outside that range")
 
 
 def check_axis(axis: Any, ndim: int, name: str = "axis") -> None:

@@ -24,15 +24,20 @@ def namespace(*arrays: Any, xp: Any = None) -> Any:
         if not compat.is_array_api_obj(a):
             msg = (
                 "polyloss expects arrays from an array-API library (NumPy, PyTorch, JAX, "
-                f"CuPy, Dask, array-api-strict); got {type(a).__module__}.{type(a).__name__}"
+                f"CuPy, Dask, array-api-strict); got {_type_name(a)}"
             )
             raise TypeError(msg)
     try:
         return compat.array_namespace(*present)
     except TypeError:
-        kinds = sorted({type(a).__module__.split(".")[0] + "." + type(a).__name__ for a in present})
+        kinds = sorted({_type_name(a) for a in present})
         msg = f"all arrays in one call must come from the same array library; got {', '.join(kinds)}"
         raise TypeError(msg) from None
+
+
+def _type_name(a: Any) -> str:
+    t = type(a)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__.split('.')[0]}.{t.__name__}"
 
 
 def is_concrete(*arrays: Any) -> bool:
@@ -44,6 +49,12 @@ def is_concrete(*arrays: Any) -> bool:
     for a in arrays:
         if a is None:
             continue
+        if compat.is_jax_array(a):
+            import jax  # already imported: ``a`` is a JAX array
+
+            if isinstance(a, jax.core.Tracer):
+                return False
+            continue  # an eager JAX array has concrete values
         if compat.is_lazy_array(a):
             return False
         if compat.is_torch_array(a) and a.device.type == "meta":

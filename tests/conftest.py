@@ -49,6 +49,8 @@ class Backend:
     def asarray(self, a: Any, dtype: str | None = None) -> Any:
         a = np.asarray(a)
         dtype = dtype or str(a.dtype)
+        if dtype in ("float16", "bfloat16"):
+            self.dtype(dtype)  # skip where the library lacks it
         if self.name == "torch":
             import torch
 
@@ -61,15 +63,18 @@ class Backend:
             import dask.array as da
 
             return da.from_array(a.astype(dtype), chunks=tuple(max(1, (s + 1) // 2) for s in a.shape) or ())
-        if dtype == "bfloat16":
-            pytest.skip(f"{self.name} has no bfloat16 dtype")
         return self.xp.asarray(a.astype(dtype))
 
     def dtype(self, name: str) -> Any:
-        if name == "bfloat16":
-            if self.name in ("torch", "jax"):
-                return getattr(importlib.import_module("torch" if self.name == "torch" else "jax.numpy"), name)
+        """The backend's dtype object; skips (with the reason) where the library has no such dtype."""
+        if name == "bfloat16" and self.name not in ("torch", "jax"):
             pytest.skip(f"{self.name} has no bfloat16 dtype")
+        if name == "float16" and self.name == "array_api_strict":
+            pytest.skip("array-api-strict has no float16 (the standard does not define it)")
+        if self.name == "dask":
+            return np.dtype(name)
+        if self.name in ("torch", "jax"):
+            return getattr(importlib.import_module("torch" if self.name == "torch" else "jax.numpy"), name)
         return getattr(self.xp, name)
 
     def numpy(self, x: Any) -> np.ndarray:

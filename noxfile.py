@@ -1,0 +1,58 @@
+"""Sessions for polyloss: tests and conformance per array backend, benchmarks, docs.
+
+The backend a session exercises is passed to pytest and to the conformance CLI
+through ``POLYLOSS_BACKEND`` -- the same variable ``tests/conftest.py`` reads.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+CONSTRAINTS = ("-c", ".ci/constraints.txt")
+
+# optional-dependency extra that brings each backend
+BACKENDS = {
+    "numpy": "numpy",
+    "array_api_strict": "strict",
+    "torch": "torch",
+    "jax": "jax",
+    "dask": "dask",
+    "cupy": "cupy",
+}
+CPU_BACKENDS = [b for b in BACKENDS if b != "cupy"]
+
+
+def _has_cuda_device() -> bool:
+    smi = shutil.which("nvidia-smi")
+    return bool(smi) and subprocess.run([smi, "-L"], capture_output=True).returncode == 0
+
+
+def _install(session: nox.Session, extras: list[str], group: str) -> None:
+    session.install(*CONSTRAINTS, "-e", f".[{','.join(extras)}]")
+    session.install(*CONSTRAINTS, *nox.project.dependency_groups(PYPROJECT, group))
+
+
+@nox.session
+@nox.parametrize("backend", list(BACKENDS))
+def tests(session: nox.Session, backend: str) -> None:
+    """Run the test suite on one array backend."""
+    if backend == "cupy" and not _has_cuda_device():
+        session.skip("cupy needs a CUDA device and none is present (nvidia-smi -L failed)")
+    _install(session, [BACKENDS[backend]], "test")
+    session.run("pytest", *session.posargs, env={"POLYLOSS_BACKEND": backend})
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Run the golden-case conformance suite on polyloss over every CPU backend and print the table."""
+    _install(session, [BACKENDS[b] for b in CPU_BACKENDS] + ["conformance"], "test")
+    session.run("python", "-m", "conformance", *session.posargs)
