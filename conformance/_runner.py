@@ -1,0 +1,391 @@
+"""Measuring an implementation against the golden cases.
+
+Truth and budget are kept apart: every case gets its *measured* error (in
+ulps of the case's dtype, and relative), and only then is it compared with the
+tier's budget for that dtype.
+
+Error of one element, with ``r`` the exact expected value and ``c`` the value
+returned:
+
+* ``r`` NaN or ±inf: ``c`` must be the same special (error 0, else infinite);
+* ``r`` written "+0.0" / "-0.0": ``c`` must be a zero of that sign;
+* ``r`` finite but beyond the dtype's range (it rounds to ±inf): ``c`` must be
+  that infinity;
+* otherwise ``|c - r| / ulp(r)``, where ``ulp(r)`` is the spacing of the dtype's
+  numbers in the binade of ``|r|`` (the subnormal spacing below the normal
+  range, so an exact "0" is met by any ``|c|`` up to a few subnormals and an
+  underflowing result costs nothing).  A NaN or infinite ``c`` here is an
+  infinite error.
+
+A case's error is its worst element's; it passes when that is within the
+budget.  Budgets are in :data:`BUDGETS` and explained in the README.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from ._cases import GROUPS, Case, CaseSet, load_cases
+from ._formats import FORMATS, parse_expected, round_to, ulp
+
+__all__ = ["BUDGETS", "GROUPS", "TIERS", "CaseResult", "Decline", "Report", "Result", "measure", "run", "run_case",
+           "run_cases", "run_parallel"]
+
+#: Error budget in ulps of the case's dtype, per tier.
+#:
+#: strict    -- what polyloss promises: relative 1e-12 in float64
+#:              (4096 ulp <= 4096 * 2**-52 = 9.1e-13 relative) and 3e-6 in float32
+#:              (24 ulp <= 24 * 2**-23 = 2.9e-6 relative); float16 / bfloat16 are
+#:              computed in float32 and rounded once, so 2 ulp (0.5 for the final
+#:              rounding, the rest for a rounded intermediate such as a
+#:              half-precision elementwise loss summed in float32).
+#: reference -- for judging other libraries: what a careful implementation
+#:              working in the dtype itself reaches (float64 / float32 about
+#:              2**-30 / 2**-15 relative; 8 ulp in half precision, where one
+#:              intermediate rounding is already half an ulp).
+BUDGETS: dict[str, dict[str, float]] = {
+    "strict": {"float64": 4096.0, "float32": 24.0, "float16": 2.0, "bfloat16": 2.0},
+    "reference": {"float64": float(2**22), "float32": 256.0, "float16": 8.0, "bfloat16": 8.0},
+}
+TIERS = tuple(BUDGETS)
+
+
+@dataclass
+class Result:
+    """What an adapter returns for a case it ran.
+
+    ``value`` is anything NumPy can turn into a float64 array (scalars too);
+    ``dtype`` the name of the dtype the implementation returned (None if
+    unknown: not checked); ``problems`` lists contract violations the adapter
+    saw (wrong array type, wrong device, ...), each of which fails the case.
+    """
+
+    value: Any
+    dtype: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Decline:
+    """An adapter's refusal to run a case (reported as a skip), with the reason."""
+
+    reason: str
+
+
+@dataclass
+class CaseResult:
+    id: str
+    function: str
+    dtype: str
+    kind: str
+    group: str
+    tags: tuple[str, ...]
+    status: str  # "pass", "fail", "skip", "error"
+    budget_ulps: float
+    error_ulps: float | None = None
+    error_rel: float | None = None
+    worst_index: tuple[int, ...] | None = None
+    got: str | None = None
+    expected: str | None = None
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("fail", "error")
+
+    def to_json(self) -> dict:
+        def num(v):
+            if v is None:
+                return None
+            return v if math.isfinite(v) else ("inf" if v > 0 else "nan")
+
+        out = {
+            "function": self.function, "dtype": self.dtype, "kind": self.kind, "group": self.group,
+            "tags": list(self.tags), "status": self.status, "error_ulps": num(self.error_ulps),
+            "error_rel": num(self.error_rel), "budget_ulps": self.budget_ulps, "reason": self.reason,
+        }
+        if self.worst_index is not None:
+            out |= {"worst_index": list(self.worst_index), "got": self.got, "expected": self.expected}
+        if self.warnings:
+            out["warnings"] = self.warnings
+        return out
+
+
+def _fmt_float(x: float) -> str:
+    return repr(x)
+
+
+def _ratio(a: Fraction, b: Fraction) -> float:
+    """a / b as a float, +inf when it exceeds the float range."""
+    try:
+        return float(a / b)
+    except OverflowError:
+        return math.inf
+
+
+def measure(case: Case, value: Any) -> tuple[float, float, tuple[int, ...] | None, str | None, str | None, str]:
+    """Worst error of ``value`` against ``case``: (ulps, relative, index, got,
+    expected, reason).  ``value`` must already have the expected shape."""
+    import numpy as np
+
+    arr = np.asarray(value, dtype=np.float64)
+    fmt = FORMATS[case.dtype]
+    worst = None
+    flat = arr.reshape(-1)
+    for k, (c, exp) in enumerate(zip(flat.tolist(), case.expected, strict=True)):
+        kind, r = parse_expected(exp)
+        idx = tuple(int(i) for i in np.unravel_index(k, case.expected_shape)) if case.expected_shape else ()
+        err, rel, why = 0.0, 0.0, ""
+        if kind == "nan":
+            if not math.isnan(c):
+                err, rel, why = math.inf, math.inf, "expected nan"
+        elif kind in ("inf", "-inf"):
+            want = math.inf if kind == "inf" else -math.inf
+            if c != want:
+                err, rel, why = math.inf, math.inf, f"expected {kind}"
+        elif kind in ("+zero", "-zero"):
+            if c != 0 or (math.copysign(1.0, c) < 0) != (kind == "-zero"):
+                err, rel, why = math.inf, math.inf, f"expected {'-' if kind == '-zero' else '+'}0.0 (sign checked)"
+        else:
+            rounded = round_to(r, fmt)
+            if math.isinf(rounded):
+                if c != rounded:
+                    err, rel, why = math.inf, math.inf, f"the true value {exp} overflows {case.dtype}: expected {rounded}"
+            elif not math.isfinite(c):
+                err, rel, why = math.inf, math.inf, f"non-finite result, expected {exp}"
+            else:
+                diff = abs(Fraction(c) - r)
+                err = _ratio(diff, ulp(r, fmt))
+                rel = _ratio(diff, abs(r)) if r != 0 else (0.0 if diff == 0 else math.inf)
+        if worst is None or err > worst[0]:
+            worst = (err, rel, idx, _fmt_float(c), exp, why)
+    return worst if worst is not None else (0.0, 0.0, None, None, None, "")
+
+
+def _evaluate(adapter: Any, case: Case) -> tuple[Any, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = adapter.evaluate(case)
+    msgs = []
+    for w in caught:
+        text = f"{w.category.__name__}: {w.message}"
+        if text not in msgs:
+            msgs.append(text)
+    return out, msgs
+
+
+def run_case(adapter: Any, case: Case, tier: str = "strict") -> CaseResult:
+    """Run and measure one case."""
+    import numpy as np
+
+    budget = BUDGETS[tier][case.dtype]
+    res = CaseResult(case.id, case.function, case.dtype, case.kind, case.group, case.tags, "pass", budget)
+    t0 = time.perf_counter()
+    try:
+        out, res.warnings = _evaluate(adapter, case)
+    except Exception as exc:  # an implementation that raises on a valid case fails it
+        res.status, res.reason = "error", f"{type(exc).__name__}: {exc}"
+        res.seconds = time.perf_counter() - t0
+        return res
+    res.seconds = time.perf_counter() - t0
+    if isinstance(out, Decline):
+        res.status, res.reason = "skip", out.reason
+        return res
+    if not isinstance(out, Result):
+        out = Result(out)
+    problems = list(out.problems)
+    try:
+        value = np.asarray(out.value, dtype=np.float64)
+    except Exception as exc:
+        res.status, res.reason = "fail", f"result not convertible to a float array: {type(exc).__name__}: {exc}"
+        return res
+    if value.shape != case.expected_shape:
+        res.status, res.reason = "fail", f"shape {value.shape}, expected {case.expected_shape}"
+        return res
+    if out.dtype is not None and out.dtype != case.dtype:
+        problems.append(f"dtype {out.dtype}, expected {case.dtype}")
+    err, rel, idx, got, exp, why = measure(case, value)
+    res.error_ulps, res.error_rel, res.worst_index, res.got, res.expected = err, rel, idx, got, exp
+    if problems:
+        res.status, res.reason = "fail", "; ".join(problems)
+    elif not err <= budget:
+        res.status = "fail"
+        where = f" at {list(idx)}" if idx else ""
+        res.reason = why or f"{err:.3g} ulp > {budget:g}{where}: got {got}, expected {exp}"
+    return res
+
+
+@dataclass
+class Report:
+    """Results of one adapter on a selection of cases."""
+
+    adapter: str
+    tier: str
+    results: list[CaseResult]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def passed(self) -> int:
+        return self.count("pass")
+
+    @property
+    def failed(self) -> int:
+        return self.count("fail") + self.count("error")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skip")
+
+    @property
+    def ok(self) -> bool:
+        """No case failed (skips allowed)."""
+        return self.failed == 0
+
+    def failures(self) -> list[CaseResult]:
+        return [r for r in self.results if r.failed]
+
+    def __getitem__(self, case_id: str) -> CaseResult:
+        for r in self.results:
+            if r.id == case_id:
+                return r
+        raise KeyError(case_id)
+
+    def worst(self, dtype: str | None = None) -> CaseResult | None:
+        """The measured case with the largest error relative to its budget."""
+        cands = [r for r in self.results if r.error_ulps is not None and (dtype is None or r.dtype == dtype)]
+        return max(cands, key=lambda r: r.error_ulps / r.budget_ulps, default=None)
+
+    def worst_by_dtype(self) -> dict[str, CaseResult]:
+        out = {}
+        for d in FORMATS:
+            w = self.worst(d)
+            if w is not None:
+                out[d] = w
+        return out
+
+    def summary(self) -> str:
+        return (f"{self.adapter}: {self.passed} passed, {self.failed} failed, {self.skipped} skipped "
+                f"({len(self.results)} cases, tier {self.tier})")
+
+    def table(self, *, max_failures: int = 30) -> str:
+        from ._table import render_table
+
+        return render_table(self, max_failures=max_failures)
+
+    def to_json(self) -> dict:
+        return {
+            "adapter": self.adapter,
+            "tier": self.tier,
+            "metadata": self.metadata,
+            "summary": {"passed": self.passed, "failed": self.failed, "skipped": self.skipped,
+                        "total": len(self.results),
+                        "worst_by_dtype": {d: {"id": r.id, "error_ulps": r.to_json()["error_ulps"],
+                                               "budget_ulps": r.budget_ulps}
+                                           for d, r in self.worst_by_dtype().items()}},
+            "cases": {r.id: r.to_json() for r in self.results},
+        }
+
+
+def _metadata(adapter: Any, case_set: CaseSet, tier: str) -> dict:
+    import platform
+
+    from . import __version__
+
+    meta: dict[str, Any] = {
+        "conformance_version": __version__,
+        "case_set_version": case_set.version,
+        "case_set_sha256": case_set.sha256,
+        "tier": tier,
+        "budgets_ulps": dict(BUDGETS[tier]),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+    info = getattr(adapter, "metadata", None)
+    if callable(info):
+        try:
+            meta |= info()
+        except Exception as exc:  # metadata must never break a run
+            meta["metadata_error"] = f"{type(exc).__name__}: {exc}"
+    return meta
+
+
+def run_cases(adapter: Any, cases: Iterable[Case], *, tier: str = "strict", case_set: CaseSet | None = None) -> Report:
+    if tier not in BUDGETS:
+        msg = f"tier must be one of {list(BUDGETS)}, got {tier!r}"
+        raise ValueError(msg)
+    case_set = case_set or load_cases()
+    results = [run_case(adapter, c, tier) for c in cases]
+    name = getattr(adapter, "name", type(adapter).__name__)
+    return Report(name, tier, results, _metadata(adapter, case_set, tier))
+
+
+def _run_chunk(spec: str, ids: list[str], tier: str, cases_dir: str) -> list[CaseResult]:
+    """Worker of :func:`run_parallel` (a top-level function, so that spawn can pickle it)."""
+    from .adapters import resolve
+
+    case_set = load_cases(cases_dir)
+    wanted = set(ids)
+    adapter = resolve(spec)
+    return [run_case(adapter, c, tier) for c in case_set.cases if c.id in wanted]
+
+
+def run_parallel(spec: str, cases: list[Case], *, tier: str = "strict", case_set: CaseSet | None = None,
+                 jobs: int = 2) -> Report:
+    """:func:`run_cases` split over ``jobs`` fresh processes (spawned, so safe for
+    JAX and CUDA).  ``spec`` must be an adapter spec string, built again in each
+    worker.  Worth it where compilation dominates (JAX compiles every operation
+    for every new shape)."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    from .adapters import resolve
+
+    case_set = case_set or load_cases()
+    chunks = [[c.id for c in cases[i::jobs]] for i in range(jobs)]
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(_run_chunk, spec, ids, tier, case_set.directory) for ids in chunks if ids]
+        results = [r for f in futures for r in f.result()]
+    order = {c.id: i for i, c in enumerate(cases)}
+    results.sort(key=lambda r: order[r.id])
+    adapter = resolve(spec)
+    name = getattr(adapter, "name", type(adapter).__name__)
+    meta = _metadata(adapter, case_set, tier)
+    meta["processes"] = jobs
+    return Report(name, tier, results, meta)
+
+
+def run(adapter: Any, *, dtypes: Iterable[str] | None = None, tags: Iterable[str] | None = None,
+        tier: str = "strict", functions: Iterable[str] | None = None, exclude_tags: Iterable[str] | None = None,
+        cases_dir: str | None = None) -> Report:
+    """Run ``adapter`` on the golden cases and measure every result.
+
+    ``adapter`` is an object with ``evaluate(case) -> Result | Decline`` (see
+    :mod:`conformance.adapters`), a mapping of function name to callable, or a
+    "module:attr" / built-in adapter name string (resolved by
+    :func:`conformance.adapters.resolve`).  ``dtypes``, ``tags`` (a case is
+    kept if it has any of them), ``functions`` and ``exclude_tags`` select
+    cases; ``tier`` picks the budget ("strict" or "reference").
+    """
+    from .adapters import resolve
+
+    adapter = resolve(adapter)
+    for d in dtypes or ():
+        if d not in FORMATS:
+            msg = f"unknown dtype {d!r}; known: {list(FORMATS)}"
+            raise ValueError(msg)
+    case_set = load_cases(cases_dir)
+    cases = case_set.select(functions=functions, dtypes=dtypes, tags=tags, exclude_tags=exclude_tags)
+    return run_cases(adapter, cases, tier=tier, case_set=case_set)
+

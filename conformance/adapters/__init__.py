@@ -1,0 +1,220 @@
+"""Adapters: how the runner calls an implementation.
+
+The protocol is one method::
+
+    class MyAdapter:
+        name = "my-losses"
+        def evaluate(self, case: conformance.Case) -> conformance.Result | conformance.Decline: ...
+        def metadata(self) -> dict: ...          # optional: versions, device
+
+``evaluate`` builds the case's inputs (``case.args``, ``case.kwargs``: exact
+:class:`~conformance.ArrayData`), calls the implementation (for a gradient
+case, ``case.kind == "gradient"``, it returns d sum(cotangent * f) / d args[0])
+and returns a :class:`~conformance.Result`, or a :class:`~conformance.Decline`
+with a reason (reported as a skip).  Exceptions count as failures.
+
+Most adapters are a :class:`MappingAdapter`: a table of callables with the
+polyloss signatures (arrays positional, options keyword) over one array
+backend.  Built in:
+
+``polyloss_adapter(backend)``  polyloss on numpy, torch, array_api_strict, jax, dask or cupy
+``torch_adapter()``            torch.nn.functional, conventions translated
+``naive_adapter()``            the documents' textbook formulas in NumPy
+``exact_adapter()``            self-test: the expected values, correctly rounded
+``resolve(spec)``              "polyloss[:backend]", "torch", "naive", "module:attr",
+                               a mapping of name -> callable, or an adapter object
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .._cases import ArrayData, Case
+from .._runner import Decline, Result
+from ._backends import BACKENDS, Backend, get_backend
+
+__all__ = [
+    "BACKENDS",
+    "Adapter",
+    "exact_adapter",
+    "Backend",
+    "MappingAdapter",
+    "get_backend",
+    "installed_backends",
+    "naive_adapter",
+    "polyloss_adapter",
+    "resolve",
+    "torch_adapter",
+]
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    name: str
+
+    def evaluate(self, case: Case) -> Result | Decline: ...
+
+
+class MappingAdapter:
+    """Callables with the polyloss signatures, over one array backend.
+
+    ``functions`` maps a function name to a callable, or is a callable
+    ``name -> callable | None`` (looked up per case).  A case whose function
+    is missing is declined.  ``check_contract`` fails results that are not
+    arrays of the backend (or sit on another device); ``extra_metadata`` is
+    merged into :meth:`metadata`.
+    """
+
+    def __init__(self, functions: Mapping[str, Callable] | Callable[[str], Callable | None],
+                 backend: str | Backend = "numpy", *, name: str | None = None, check_contract: bool = True,
+                 extra_metadata: Mapping[str, Any] | None = None, errstate: bool = False) -> None:
+        self._functions = functions
+        self.backend = get_backend(backend)
+        self.name = name or f"functions[{self.backend.label}]"
+        self.check_contract = check_contract
+        self.extra_metadata = dict(extra_metadata or {})
+        self.errstate = errstate
+
+    def lookup(self, function: str) -> Callable | None:
+        if callable(self._functions) and not isinstance(self._functions, Mapping):
+            return self._functions(function)
+        return self._functions.get(function)
+
+    def _convert(self, v: Any) -> Any:
+        return self.backend.asarray(v) if isinstance(v, ArrayData) else v
+
+    def evaluate(self, case: Case) -> Result | Decline:
+        why = self.backend.unavailable_cached()
+        if why:
+            return Decline(why)
+        fn = self.lookup(case.function)
+        if fn is None:
+            return Decline(f"{self.name} has no {case.function}")
+        why = self.backend.decline_dtype(case.dtype) or self.backend.decline_case(case)
+        if why:
+            return Decline(why)
+        if case.kind == "gradient" and not self.backend.autograd:
+            return Decline(f"gradient case: {self.backend.name} has no autograd")
+        args = [self._convert(a) for a in case.args]
+        kwargs = {k: self._convert(v) for k, v in case.kwargs.items()}
+        if self.errstate:
+            with np.errstate(all="ignore"):
+                out = self._call(fn, case, args, kwargs)
+        else:
+            out = self._call(fn, case, args, kwargs)
+        problems = self.backend.check_result(out, args[0]) if self.check_contract else []
+        with np.errstate(all="ignore"):
+            value = self.backend.to_numpy(out)
+        return Result(value, self.backend.dtype_name(out), problems)
+
+    def _call(self, fn: Callable, case: Case, args: list, kwargs: dict) -> Any:
+        if case.kind == "gradient":
+            cot = self._convert(case.cotangent) if case.cotangent is not None else None
+            return self.backend.grad(fn, args, kwargs, cot)
+        return self.backend.call(fn, args, kwargs)
+
+    def metadata(self) -> dict:
+        return {"adapter": self.name, "backend": self.backend.info(), **self.extra_metadata}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+def installed_backends() -> list[str]:
+    """Backends whose library imports (and, for cupy, has a device)."""
+    return [name for name, cls in BACKENDS.items() if cls().unavailable() is None]
+
+
+def polyloss_adapter(backend: str | Backend = "numpy") -> MappingAdapter:
+    """polyloss's public functions on ``backend`` ("numpy", "torch", "torch:cuda", ...)."""
+    be = get_backend(backend)
+
+    def lookup(name: str) -> Callable | None:
+        import polyloss
+
+        return getattr(polyloss, name, None) if name in getattr(polyloss, "__all__", ()) else None
+
+    meta: dict[str, Any] = {}
+    try:
+        import polyloss
+
+        meta["polyloss_version"] = getattr(polyloss, "__version__", "?")
+    except Exception as exc:
+        meta["polyloss_version"] = f"not importable ({type(exc).__name__}: {exc})"
+    return MappingAdapter(lookup, be, name=f"polyloss[{be.label}]", extra_metadata=meta)
+
+
+def torch_adapter(device: str | None = None) -> MappingAdapter:
+    """torch.nn.functional (``device`` e.g. "cuda")."""
+    from ._torch import functions
+
+    be = get_backend("torch" if device is None else f"torch:{device}")
+    fns: dict[str, Callable] = {}
+
+    def lookup(name: str) -> Callable | None:
+        if not fns:
+            fns.update(functions())
+        return fns.get(name)
+
+    return MappingAdapter(lookup, be, name="torch.nn.functional" + (f"[{device}]" if device else ""))
+
+
+def naive_adapter() -> MappingAdapter:
+    """The textbook formulas (NumPy, no stabilisation): must fail the overflow cases."""
+    from ._naive import functions
+
+    return MappingAdapter(functions(), "numpy", name="naive", errstate=True)
+
+
+def exact_adapter():
+    """Self-test: returns each expected value correctly rounded (passes everything)."""
+    from ._exact import ExactAdapter
+
+    return ExactAdapter()
+
+
+_BUILTIN = {"torch": torch_adapter, "naive": naive_adapter, "exact": exact_adapter}
+
+
+def resolve(spec: Any, *, backend: str | Backend = "numpy") -> Any:
+    """An adapter from a spec.
+
+    * an object with ``evaluate``: itself;
+    * a mapping of function name -> callable: a :class:`MappingAdapter` on ``backend``;
+    * "torch", "torch:cuda", "naive", "exact": the built-in adapters;
+    * "polyloss" or "polyloss:<backend>[:<device>]": polyloss on that backend;
+    * "module:attr" (attr may be dotted): the attribute, resolved again; a module is
+      read as a mapping of its public functions.
+    """
+    if isinstance(spec, Adapter) or hasattr(spec, "evaluate"):
+        return spec
+    if isinstance(spec, Mapping):
+        return MappingAdapter(dict(spec), backend)
+    if isinstance(spec, type(importlib)):  # a module
+        names = getattr(spec, "__all__", None) or [n for n in dir(spec) if not n.startswith("_")]
+        fns = {n: getattr(spec, n) for n in names if callable(getattr(spec, n, None))}
+        return MappingAdapter(fns, backend, name=f"{spec.__name__}[{get_backend(backend).label}]")
+    if not isinstance(spec, str):
+        msg = f"cannot make an adapter from {type(spec).__name__}"
+        raise TypeError(msg)
+    head, _, rest = spec.partition(":")
+    if head == "polyloss":
+        return polyloss_adapter(rest or backend)
+    if head == "torch" and "." not in spec:
+        return torch_adapter(rest or None)
+    if spec in _BUILTIN:
+        return _BUILTIN[spec]()
+    if not rest:
+        msg = f"unknown adapter {spec!r}: use 'polyloss[:backend]', 'torch', 'naive', 'exact' or 'module:attr'"
+        raise ValueError(msg)
+    obj: Any = importlib.import_module(head)
+    for part in rest.split("."):
+        obj = getattr(obj, part)
+    if callable(obj) and not hasattr(obj, "evaluate") and not isinstance(obj, (Mapping, type(importlib))):
+        made = obj()  # a factory returning an adapter or a mapping
+        return resolve(made, backend=backend)
+    return resolve(obj, backend=backend)

@@ -1,0 +1,92 @@
+"""The generator: it reproduces the shipped files, and it checks printed numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mpmath
+import pytest
+from mpmath import mpf
+
+from conformance import CASES_DIR, generate
+from conformance.definitions._spec import Printed
+
+ROOT = Path(__file__).resolve().parent.parent
+ERRATA = ROOT / "docs" / "errata.md"
+
+
+@pytest.fixture(scope="module")
+def generated() -> dict[str, str]:
+    return generate.generate()
+
+
+def test_generator_reproduces_shipped_files(generated):
+    shipped = {f"cases/{p.name}" for p in CASES_DIR.glob("*.json")}
+    assert shipped == {k for k in generated if k.startswith("cases/")}, "stale or missing case files"
+    for rel, text in generated.items():
+        path = ERRATA if rel == "errata.md" else CASES_DIR / Path(rel).name
+        assert path.read_text(encoding="utf-8") == text, f"{path} is out of date: run python -m conformance.generate"
+
+
+def test_generator_cli_check_and_write(generated, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(generate, "generate", lambda: generated)
+    cases, errata = tmp_path / "cases", tmp_path / "errata.md"
+    args = ["--cases-dir", str(cases), "--errata", str(errata)]
+    assert generate.main([*args, "--check"]) == 1
+    assert generate.main(args) == 0
+    assert generate.main([*args, "--check"]) == 0
+    (cases / "sigmoid.json").write_text("{}", encoding="utf-8")
+    (cases / "stale.json").write_text("{}", encoding="utf-8")
+    assert generate.main([*args, "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "sigmoid.json" in out and "stale.json" in out
+    assert generate.main(args) == 0 and not (cases / "stale.json").exists()
+
+
+def test_printed_number_checks():
+    with mpmath.workdps(60):
+        ok = generate._check_printed(Printed("0.2877", "tensor(0.2877)"), [-mpmath.log(mpf("0.75"))], None, "x")
+        assert ok["status"] == "correct"
+        with pytest.raises(generate.GenerationError, match="add an erratum"):
+            generate._check_printed(Printed("0.287", "text"), [-mpmath.log(mpf("0.75"))], None, "x")
+        bad = generate._check_printed(Printed("0.287", "text", erratum="truncated"), [-mpmath.log(mpf("0.75"))],
+                                      None, "x")
+        assert bad["status"] == "erratum" and bad["erratum"] == "truncated"
+        with pytest.raises(generate.GenerationError, match="but an erratum is given"):
+            generate._check_printed(Printed("0.2877", "t", erratum="no"), [-mpmath.log(mpf("0.75"))], None, "x")
+        # float32 results shown to full precision: within one float32 ulp of the correctly rounded value
+        f32 = generate._check_printed(Printed("1.100000023841858", "p", compare="float32"), [mpf("1.1")],
+                                      [mpf("1.1000000014901161")], "x")
+        assert f32["status"] == "correct (float32 result)"
+
+
+def test_errata_list_has_the_known_errata():
+    text = ERRATA.read_text(encoding="utf-8")
+    errata_section = text.split("## Errata in printed inputs")[0]
+    for printed, true in (("0.0067", "0.02"), ("0.1536", "0.1446215275"), ("0.287", "0.2876820725"), ("19", "20")):
+        assert f"| {printed} | {true}" in errata_section
+    inputs = text.split("## Errata in printed inputs")[1].split("## Every checked number")[0]
+    assert "0.8956" in inputs and "1.111470703" in inputs  # LogSoftmax + NLLLoss: lost minus sign
+    assert "0.6" in inputs and "-0.5" in inputs  # NLLLoss: lost minus signs
+
+
+def test_documented_cases_carry_their_printed_values():
+    doc = json.loads((CASES_DIR / "cross_entropy.json").read_text(encoding="utf-8"))
+    prov = next(c["provenance"] for c in doc["cases"] if c["id"] == "cross_entropy/doc003_logsoftmax_nll/float32")
+    assert prov["printed"][0]["value"] == "0.8634" and prov["printed"][0]["status"] == "correct"
+    assert prov["literal_inputs"] == [[["0.8956", "1.1171", "1.3302"]], [1]]
+    assert prov["value_with_literal_inputs"] == ["1.111470703"]
+    bce = json.loads((CASES_DIR / "binary_cross_entropy.json").read_text(encoding="utf-8"))
+    prov = next(c["provenance"] for c in bce["cases"] if c["id"] == "binary_cross_entropy/doc004_predictions/float64")
+    assert prov["printed"][0]["status"] == "erratum" and prov["printed"][0]["true"].startswith("0.14462")
+
+
+def test_inputs_are_rounded_per_dtype():
+    doc = json.loads((CASES_DIR / "cross_entropy.json").read_text(encoding="utf-8"))
+    by_id = {c["id"]: c for c in doc["cases"]}
+    x64 = by_id["cross_entropy/doc004_single/float64"]["args"][0]["data"]
+    x16 = by_id["cross_entropy/doc004_single/float16"]["args"][0]["data"]
+    assert float.fromhex(x64[2]) == 0.1 and float.fromhex(x16[2]) == 0.0999755859375
+    # and the expected values differ accordingly (computed from the rounded inputs)
+    assert by_id["cross_entropy/doc004_single/float64"]["expected"] != by_id["cross_entropy/doc004_single/float16"]["expected"]
