@@ -1,0 +1,106 @@
+"""Global options: process-wide settings, and overrides scoped to a ``with`` block.
+
+``set_options(**kw)`` changes them for the whole process (every thread);
+``options(**kw)`` overrides them inside a ``with`` block, in the current context only
+(a context variable: other threads and asyncio tasks are not affected);
+``get_options()`` returns a copy of what is in effect. Adding an option means adding
+one entry to :data:`_DEFAULTS` (and, when it is not a bool, a check in :func:`_check`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["get_options", "set_options", "options", "get_option", "resolve"]
+
+#: Every option and its default.
+#:
+#: detect_mistakes -- run the cheap checks for classic input mistakes (probabilities
+#: passed to ``nll_loss``, softmax output passed to ``cross_entropy``, logits passed
+#: to ``binary_cross_entropy``). They look at values, so they never run on lazy or
+#: traced arrays, and they never change a result.
+_DEFAULTS: dict[str, Any] = {
+    "detect_mistakes": True,
+    # fast_paths -- use a backend's native kernels or a chunked, in-place evaluation where
+    # polyloss has one (torch, NumPy, JAX; row blocks for very large inputs elsewhere);
+    # False forces the generic array-API definition. Both agree to rounding and neither is
+    # less accurate. The environment variable POLYLOSS_FAST_PATHS=0 turns them off by default.
+    "fast_paths": os.environ.get("POLYLOSS_FAST_PATHS", "1").strip().lower() not in ("0", "false", "off", "no"),
+}
+
+_GLOBAL: dict[str, Any] = dict(_DEFAULTS)  # set_options(): the whole process, replaced (never mutated)
+_LOCAL: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "polyloss_options", default=None
+)  # options(): the overrides of the enclosing with-blocks, in this context only
+
+
+def _current() -> dict[str, Any]:
+    local = _LOCAL.get()
+    return _GLOBAL if local is None else {**_GLOBAL, **local}
+
+
+def _check_name(name: str) -> None:
+    if name not in _DEFAULTS:
+        msg = f"unknown polyloss option `{name}`; known options: {', '.join(sorted(_DEFAULTS))}"
+        raise ValueError(msg)
+
+
+def _check(name: str, value: Any) -> None:
+    _check_name(name)
+    if isinstance(_DEFAULTS[name], bool) and not isinstance(value, bool):
+        msg = f"option `{name}` must be a bool; got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+
+
+def get_options() -> dict[str, Any]:
+    """A copy of the options in effect."""
+    return dict(_current())
+
+
+def get_option(name: str) -> Any:
+    """The value in effect of one option."""
+    _check_name(name)
+    local = _LOCAL.get()
+    return local[name] if local is not None and name in local else _GLOBAL[name]
+
+
+def set_options(**kwargs: Any) -> None:
+    """Change options for the whole process (every thread); ``options`` blocks still override them."""
+    global _GLOBAL
+    for name, value in kwargs.items():
+        _check(name, value)
+    _GLOBAL = {**_GLOBAL, **kwargs}
+
+
+@contextlib.contextmanager
+def options(**kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Change options inside a ``with`` block; the previous ones come back on exit.
+
+    Examples
+    --------
+    >>> import polyloss as pl
+    >>> with pl.options(detect_mistakes=False):
+    ...     pl.get_options()["detect_mistakes"]
+    False
+    >>> pl.get_options()["detect_mistakes"]
+    True
+    """
+    for name, value in kwargs.items():
+        _check(name, value)
+    token = _LOCAL.set({**(_LOCAL.get() or {}), **kwargs})
+    try:
+        yield get_options()
+    finally:
+        _LOCAL.reset(token)
+
+
+def resolve(name: str, value: Any) -> Any:
+    """A per-call option: ``None`` means the global setting, anything else is checked and used."""
+    if value is None:
+        return get_option(name)
+    _check(name, value)
+    return value
