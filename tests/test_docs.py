@@ -1,0 +1,223 @@
+"""Every example in the documentation runs: docstring examples and the docs/ pages' code.
+
+(a) The ``Examples`` of every public polyloss name are run as doctests (NumPy).
+(b) The ```python blocks of ``docs/*.md`` are executed in order, one namespace per page
+    (a later block may use what an earlier one defined). A block that imports a library
+    that is not installed, or needs a GPU that is not there, is skipped with the reason;
+    a block preceded by ``<!-- docs-test: skip REASON -->`` is skipped with REASON.
+
+The pages are also built by ``nox -s docs``; these tests keep their examples from rotting
+in every test session.
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib.util
+import re
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import polyloss
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+# -- (a) docstrings ----------------------------------------------------------------------
+
+#: Public names whose docstring need not carry an example, and why.
+NO_EXAMPLE = {
+    "LikelyMistakeWarning": "a warning class; docs/inputs.md shows it raised",
+    "get_options": "shown by the example of `options`",
+    "set_options": "shown by the example of `options`",
+}
+
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def _doctests(name: str) -> list[doctest.DocTest]:
+    obj = getattr(polyloss, name)
+    finder = doctest.DocTestFinder(recurse=isinstance(obj, type))
+    return [t for t in finder.find(obj, name=f"polyloss.{name}", globs={}) if t.examples]
+
+
+@pytest.mark.parametrize("name", polyloss.__all__)
+def test_docstring_examples(name: str) -> None:
+    tests = _doctests(name)
+    if not tests:
+        if name in NO_EXAMPLE:
+            pytest.skip(f"no example: {NO_EXAMPLE[name]}")
+        pytest.fail(f"polyloss.{name} has no example in its docstring")
+    pytest.importorskip("numpy")
+    out: list[str] = []
+    runner = doctest.DocTestRunner(optionflags=FLAGS)
+    for test in tests:
+        runner.run(test, out=out.append)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, "".join(out)
+
+
+# -- (b) the pages' code blocks ----------------------------------------------------------
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$")
+_SKIP = re.compile(r"<!--\s*docs-test:\s*skip\s*(?P<reason>.*?)\s*-->")
+
+
+@dataclass(frozen=True)
+class Block:
+    page: str
+    line: int  # 1-based line of the opening fence
+    code: str
+    skip: str | None  # reason given in the page, if any
+
+    @property
+    def id(self) -> str:
+        return f"{self.page}:{self.line}"
+
+
+def python_blocks(path: Path) -> list[Block]:
+    """The ```python fenced blocks of a Markdown page, dedented, in order."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blocks, i = [], 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        lang = m["info"].split()[0].lower() if m["info"].strip() else ""
+        start, fence, body = i, m["fence"], []
+        i += 1
+        while i < len(lines) and not (lines[i].strip().startswith(fence) and not lines[i].strip()[len(fence):].strip()):
+            body.append(lines[i])
+            i += 1
+        i += 1
+        if lang in ("python", "py", "python3", "pycon"):
+            prev = next((line for line in reversed(lines[:start]) if line.strip()), "")
+            skip = _SKIP.search(prev)
+            code = textwrap.dedent("\n".join(body))
+            blocks.append(Block(path.name, start + 1, code, skip["reason"] or "marked skip" if skip else None))
+    return blocks
+
+
+def _missing_requirement(code: str) -> str | None:
+    """Why the block cannot run here (a library or a device missing), else None."""
+    tree = ast.parse(code)
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules.add(node.module.split(".")[0])
+    for mod in sorted(modules):
+        if importlib.util.find_spec(mod) is None:
+            return f"needs {mod}, which is not installed"
+    if "cupy" in modules:
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                return "needs a CUDA device for CuPy"
+        except Exception as exc:  # no driver, no device
+            return f"needs a CUDA device for CuPy ({type(exc).__name__})"
+    if re.search(r"""["']cuda["']|\.cuda\(""", code):
+        import torch
+
+        if not torch.cuda.is_available():
+            return "needs a CUDA device"
+    return None
+
+
+PAGES = sorted(DOCS.glob("*.md"))
+BLOCKS = [b for page in PAGES for b in python_blocks(page)]
+_NAMESPACES: dict[str, dict] = {}
+
+
+def test_docs_have_python_examples() -> None:
+    assert PAGES, f"no pages under {DOCS}"
+    assert BLOCKS, "no ```python block found in docs/*.md"
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
+def test_docs_code_block(block: Block) -> None:
+    if block.skip:
+        pytest.skip(block.skip)
+    reason = _missing_requirement(block.code)
+    if reason:
+        pytest.skip(reason)
+    ns = _NAMESPACES.setdefault(block.page, {"__name__": f"docs_{Path(block.page).stem}"})
+    code = compile(block.code, f"docs/{block.id}", "exec")
+    exec(code, ns)
+
+
+# -- the generators under docs/gen (the fast ones; nox -s docs runs them all) ------------
+
+
+@pytest.fixture
+def gen(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(DOCS / "gen"))
+    import importlib
+
+    return importlib.import_module
+
+
+def test_api_page_lists_every_public_name(gen) -> None:
+    text = gen("api_reference").render()
+    for name in polyloss.__all__:
+        assert f"\n::: polyloss.{name}\n" in text, name
+        assert f"[`{name}`][polyloss.{name}]" in text, name
+
+
+def test_mistakes_page_records_what_polyloss_says(gen) -> None:
+    pytest.importorskip("torch")  # one mistake mixes NumPy and PyTorch arrays
+    mistakes = gen("mistakes")
+    text = mistakes.render()
+    for m in mistakes.MISTAKES:
+        assert f"### {m.title}" in text
+    # the outcome is run, not typed: a logit passed to binary_cross_entropy raises
+    assert mistakes._run("pl.binary_cross_entropy(z, y)")[:2] == ("error", "ValueError")
+    assert mistakes._run("pl.cross_entropy(logits, target)")[0] == "value"
+
+
+def test_rst_math_to_markdown(gen) -> None:
+    rst = gen("griffe_rst_math")
+    doc = "Intro :math:`x^2`, see :func:`cross_entropy`.\n\n.. math:: a = b\n          + c\n\nAfter.\n"
+    out = rst.rst_to_markdown(doc, frozenset({"cross_entropy"}))
+    assert out == "Intro $x^2$, see [`cross_entropy`][polyloss.cross_entropy].\n\n$$\na = b\n+ c\n$$\n\nAfter."
+    block = "Text\n\n.. math::\n    \\ell = 1\n\n    \\ell = 2\nNext"
+    assert rst.convert_math_directives(block) == "Text\n\n$$\n\\ell = 1\n\\ell = 2\n$$\n\nNext"
+    choices = 'reduction : {"none", "mean", "sum"}'
+    assert rst.default_first(choices, {"reduction": "'mean'"}) == 'reduction : {"mean", "none", "sum"}'
+
+
+# -- the fence parser itself ---------------------------------------------------------------
+
+
+def test_python_blocks_parser(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text(
+        "text\n\n```python\nx = 1\n```\n\n```bash\nls\n```\n\n"
+        "<!-- docs-test: skip needs a cluster -->\n```python\ny = 2\n```\n\n"
+        "!!! note\n\n    ```python\n    z = 3\n    ```\n"
+    )
+    blocks = python_blocks(page)
+    assert [(b.line, b.code.strip(), b.skip) for b in blocks] == [
+        (3, "x = 1", None),
+        (12, "y = 2", "needs a cluster"),
+        (18, "z = 3", None),
+    ]
+
+
+def test_skip_detection() -> None:
+    assert _missing_requirement("import numpy as np\n") is None
+    assert _missing_requirement("import surely_not_a_module_xyz\n") == (
+        "needs surely_not_a_module_xyz, which is not installed"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-q"]))
