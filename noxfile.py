@@ -51,8 +51,30 @@ def tests(session: nox.Session, backend: str) -> None:
     session.run("pytest", *session.posargs, env={"POLYLOSS_BACKEND": backend})
 
 
+@nox.session(default=False)
+@nox.parametrize("backend", ["numpy", "torch", "jax"])
+def bench(session: nox.Session, backend: str) -> None:
+    """Benchmark polyloss against its peers on one backend (JSON in .benchmarks/; then benchmarks/report.py)."""
+    _install(session, [BACKENDS[backend]], "bench-jax" if backend == "jax" else "bench")
+    session.run(
+        "pytest", "benchmarks", "-p", "no:randomly", f"--benchmark-json=.benchmarks/{backend}.json",
+        *session.posargs, env={"POLYLOSS_BACKEND": backend},
+    )
+
+
 @nox.session
 def conformance(session: nox.Session) -> None:
     """Run the golden-case conformance suite on polyloss over every CPU backend and print the table."""
     _install(session, [BACKENDS[b] for b in CPU_BACKENDS] + ["conformance"], "test")
     session.run("python", "-m", "conformance", *session.posargs)
+
+
+@nox.session(default=False)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/: generate plots, tables and the API page, then mkdocs --strict."""
+    _install(session, [BACKENDS[b] for b in CPU_BACKENDS] + ["conformance"], "docs")
+    # MathJax, bundled into the site so that formulas render offline (docs/gen/hooks.py copies it);
+    # only the package's static files are used, so not its Jupyter server dependencies.
+    session.install(*CONSTRAINTS, "--no-deps", "jupyter-server-mathjax>=0.2.6")
+    session.run("python", "docs/gen/run_all.py")
+    session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from . import _fast
+from ._config import resolve
 from ._reduction import check_reduction, reduce
 from ._special import _lse_parts, _softplus
 from ._validation import (
@@ -12,10 +15,14 @@ from ._validation import (
     check_class_weight,
     check_in_range,
     check_integer,
+    check_log_probabilities,
+    check_nonnegative,
+    check_probabilities,
     check_real_floating,
     check_same_shape,
     check_values,
     poison,
+    warn_if_probability_rows,
 )
 from ._xp import compute_dtype, device, finish, namespace
 
@@ -35,7 +42,13 @@ def _to(xp: Any, x: Any, dtype: Any) -> Any:
 
 
 def binary_cross_entropy(
-    input: Any, target: Any, /, *, weight: Any = None, reduction: str = "mean"
+    input: Any,
+    target: Any,
+    /,
+    *,
+    weight: Any = None,
+    reduction: str = "mean",
+    detect_mistakes: bool | None = None,
 ) -> Any:
     r"""Binary cross entropy between probabilities ``input`` and targets ``target``.
 
@@ -53,11 +66,16 @@ def binary_cross_entropy(
     target : array of the same shape, values in [0, 1].
     weight : optional array broadcastable to ``input``.
     reduction : {"none", "mean", "sum"}
+    detect_mistakes : bool or None
+        Check that ``input`` is in [0, 1] (``None``: the global option, on by default).
+        Off, or for lazy and traced arrays, no value is inspected (no device sync) and an
+        element outside [0, 1] gives NaN instead of an error: never a silent number.
 
     Raises
     ------
     ValueError
-        If ``input`` has values outside [0, 1] (checked only for concrete arrays).
+        If ``input`` has values outside [0, 1] (likely logits: use
+        binary_cross_entropy_with_logits), checked only for concrete arrays.
 
     Examples
     --------
@@ -71,14 +89,23 @@ def binary_cross_entropy(
         check_real_floating(xp, arr, name)
     check_same_shape(input, target, ("input", "target"))
     check_broadcastable(weight, tuple(input.shape), "weight")
-    unchecked = check_values(
-        xp, (input >= 0) & (input <= 1), input,
-        message="`input` of binary_cross_entropy must be probabilities in [0, 1]; "
-        "got values outside [0, 1] (pass logits to binary_cross_entropy_with_logits instead)",
+    in_unit = (input >= 0) & (input <= 1)
+    unchecked = in_unit if not resolve("detect_mistakes", detect_mistakes) else check_values(
+        xp, in_unit, input,
+        message="`input` of binary_cross_entropy must be probabilities in [0, 1]; got values "
+        "outside [0, 1]. Likely mistake: logits were passed (no sigmoid applied). Fix: pass the "
+        "logits to binary_cross_entropy_with_logits, which is also more accurate",
     )
+    bad_target = check_probabilities(xp, target, "target")  # a 0/255 mask is a classic mistake
+    bad_weight = check_nonnegative(xp, weight, "weight")
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
     p, y, w = (_to(xp, a, work) for a in (input, target, weight))
+    y = poison(xp, y, bad_target)  # lazy arrays: NaN where a value was invalid
+    w = None if w is None else poison(xp, w, bad_weight)
+    fast = _fast.binary_cross_entropy(xp, p, y, w) if unchecked is None else None
+    if fast is not None:  # torch's kernel (values checked above)
+        return finish(xp, reduce(fast, reduction, xp=xp), dtype)
     # torch's clamp of each log at -100, without evaluating log(0) (NumPy would warn):
     # log p at p = 0 and log(1 - p) = log1p(-p) (exact for small p) at p = 1 are -100.
     has_p, has_q = p > 0, p < 1
@@ -117,7 +144,7 @@ def binary_cross_entropy_with_logits(
     >>> import numpy as np, polyloss as pl
     >>> z, y = np.asarray([1.8, -0.75]), np.asarray([1.0, 0.0])
     >>> round(float(pl.binary_cross_entropy_with_logits(z, y)), 4)
-    0.3208
+    0.2699
     """
     xp = namespace(input, target, weight, pos_weight)
     check_reduction(reduction)
@@ -126,9 +153,20 @@ def binary_cross_entropy_with_logits(
     check_same_shape(input, target, ("input", "target"))
     check_broadcastable(weight, tuple(input.shape), "weight")
     check_broadcastable(pos_weight, tuple(input.shape), "pos_weight")
+    bad = (
+        check_probabilities(xp, target, "target"),  # a 0/255 mask is a classic mistake
+        check_nonnegative(xp, weight, "weight"),
+        check_nonnegative(xp, pos_weight, "pos_weight"),
+    )
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
-    z, y, w, pw = (_to(xp, a, work) for a in (input, target, weight, pos_weight))
+    z, y, w, pw = (
+        None if a is None else poison(xp, a, ok)  # lazy arrays: NaN where a value was invalid
+        for a, ok in zip((_to(xp, a, work) for a in (input, target, weight, pos_weight)), (None, *bad))
+    )
+    fast = _fast.binary_cross_entropy_with_logits(xp, z, y, w, pw)
+    if fast is not None:
+        return finish(xp, reduce(fast, reduction, xp=xp), dtype)
     positive = y * _softplus(xp, -z)  # -log sigmoid(z)
     if pw is not None:
         positive = positive * pw
@@ -168,6 +206,8 @@ def _class_targets(xp: Any, input: Any, target: Any, weight: Any, ignore_index: 
 
 def _take(xp: Any, values: Any, index: Any) -> Any:
     """``values[index]`` for a 1-d ``values`` and an index array of any shape."""
+    if math.prod(index.shape) == 0:  # an empty batch: Dask cannot reshape an empty chunked array
+        return xp.zeros(tuple(index.shape), dtype=values.dtype, device=device(values))
     flat = xp.reshape(index, (-1,))
     return xp.reshape(xp.take(values, flat, axis=0), tuple(index.shape))
 
@@ -204,6 +244,7 @@ def _check_class_call(xp, input, target, weight, ignore_index, reduction, probab
         check_integer(xp, target, "target")
     check_class_layout(input, target, probabilities=probabilities)
     check_class_weight(weight, input.shape[0] if input.ndim == 1 else input.shape[1])
+    return check_nonnegative(xp, weight, "weight")  # for poison() when lazy
 
 
 def _unbatch(out: Any, unbatched: bool, reduction: str) -> Any:
@@ -218,6 +259,7 @@ def nll_loss(
     weight: Any = None,
     ignore_index: int = -100,
     reduction: str = "mean",
+    detect_mistakes: bool | None = None,
 ) -> Any:
     r"""Negative log-likelihood of class indices under log-probabilities ``input``.
 
@@ -228,6 +270,10 @@ def nll_loss(
     Targets equal to ``ignore_index`` contribute 0 to the loss and to the divisor.
     As in torch, the mean over targets that are all ignored is 0/0 = NaN.
 
+    With ``detect_mistakes`` (``None``: the global option, on by default) a positive
+    value in ``input`` raises ``ValueError``: log-probabilities are <= 0, so probabilities
+    or logits were passed. Skipped for lazy and traced arrays; never changes a result.
+
     Examples
     --------
     >>> import numpy as np, polyloss as pl
@@ -236,12 +282,18 @@ def nll_loss(
     1.1
     """
     xp = namespace(input, target, weight)
-    _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities=False)
+    bad_weight = _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities=False)
+    if resolve("detect_mistakes", detect_mistakes):
+        check_log_probabilities(xp, input, "input", "nll_loss")
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
     unbatched = input.ndim == 1
     x, w = _to(xp, input, work), _to(xp, weight, work)
+    w = None if w is None else poison(xp, w, bad_weight)
     x, safe, valid, w_t = _class_targets(xp, x, target, w, ignore_index, work)
+    fast = _fast.nll_loss(xp, x, safe, valid, w, ignore_index, reduction)
+    if fast is not None:
+        return finish(xp, _unbatch(fast, unbatched, reduction), dtype)
     loss = xp.where(valid, -(w_t * _pick(xp, x, safe)), 0)
     out = reduce(loss, reduction, xp=xp, denominator=w_t)
     return finish(xp, _unbatch(out, unbatched, reduction), dtype)
@@ -256,6 +308,7 @@ def cross_entropy(
     ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
+    detect_mistakes: bool | None = None,
 ) -> Any:
     r"""Cross entropy between logits ``input`` and class indices or class probabilities.
 
@@ -277,6 +330,11 @@ def cross_entropy(
     :math:`(m - x_c) + \log(1 + \sum_{j \ne j^*} e^{x_j - m})`, so confident
     predictions keep full relative accuracy and no logit overflows.
 
+    With ``detect_mistakes`` (``None``: the global option, on by default), an ``input``
+    whose every row is in [0, 1] and sums to 1 gets a :class:`LikelyMistakeWarning`:
+    softmax output passed where logits belong. Skipped for lazy and traced arrays;
+    never changes a result.
+
     Examples
     --------
     >>> import numpy as np, polyloss as pl
@@ -285,18 +343,25 @@ def cross_entropy(
     """
     xp = namespace(input, target, weight)
     probabilities = xp.isdtype(target.dtype, "real floating")
-    _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities)
+    bad_weight = _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities)
+    bad_target = check_probabilities(xp, target, "target") if probabilities else None
     eps = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
+    if resolve("detect_mistakes", detect_mistakes):
+        warn_if_probability_rows(xp, input, 0 if input.ndim == 1 else 1, "cross_entropy")
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
     unbatched = input.ndim == 1
     x, w = _to(xp, input, work), _to(xp, weight, work)
+    w = None if w is None else poison(xp, w, bad_weight)
     n_classes = x.shape[0] if unbatched else x.shape[1]
 
     if probabilities:
-        q = _to(xp, target, work)
+        q = poison(xp, _to(xp, target, work), bad_target)
         if unbatched:
             x, q = x[None, ...], q[None, ...]
+        loss = _fast.cross_entropy_probabilities(xp, x, q, w, eps)
+        if loss is not None:
+            return finish(xp, _unbatch(reduce(loss, reduction, xp=xp), unbatched, reduction), dtype)
         m, tail = _lse_parts(xp, x, 1)
         nlp = (m - x) + tail  # -log softmax(x)
         if eps > 0:
@@ -309,6 +374,10 @@ def cross_entropy(
         return finish(xp, _unbatch(out, unbatched, reduction), dtype)
 
     x, safe, valid, w_t = _class_targets(xp, x, target, w, ignore_index, work)
+    loss = _fast.cross_entropy_indices(xp, x, safe, w_t, w, eps)
+    if loss is not None:
+        out = reduce(xp.where(valid, loss, 0), reduction, xp=xp, denominator=w_t)
+        return finish(xp, _unbatch(out, unbatched, reduction), dtype)
     m, tail = _lse_parts(xp, x, 1)
     m, tail = xp.squeeze(m, axis=1), xp.squeeze(tail, axis=1)
     loss = w_t * ((m - _pick(xp, x, safe)) + tail)

@@ -18,12 +18,17 @@ __all__ = ["sigmoid", "log_sigmoid", "softmax", "log_softmax", "logsumexp"]
 def _softplus(xp: Any, t: Any) -> Any:
     # log(1 + exp(t)) = max(t, 0) + log1p(exp(-|t|)): exp never overflows, and for
     # t << 0 the result is log1p(exp(t)) ~ exp(t) with full relative accuracy.
-    return xp.maximum(t, 0) + xp.log1p(xp.exp(-xp.abs(t)))
+    # max(t, 0) and |t| are spelled as one where() per side so that autograd
+    # differentiates one smooth branch: softplus'(0) = 1/2 on every backend
+    # (abs'(0) is 0 in torch but 1 in JAX, which gave 0 there).
+    pos = t >= 0
+    return xp.where(pos, t, 0) + xp.log1p(xp.exp(xp.where(pos, -t, t)))
 
 
 def _sigmoid(xp: Any, x: Any) -> Any:
     # 1 / (1 + exp(-x)) for x >= 0, exp(x) / (1 + exp(x)) for x < 0: only exp(-|x|) is formed.
-    e = xp.exp(-xp.abs(x))
+    # -|x| as where(): torch's abs'(0) = 0 would make sigmoid'(0) = 0 instead of 1/4.
+    e = xp.exp(xp.where(x >= 0, -x, x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
@@ -77,6 +82,8 @@ def _log_softmax(xp: Any, x: Any, axis: int) -> Any:
 
 
 def _softmax(xp: Any, x: Any, axis: int) -> Any:
+    if math.prod(x.shape) == 0:  # nothing to normalise; NumPy and Dask cannot take the max of an empty axis
+        return x + 0  # a fresh (empty) array, still on the autograd graph
     e = _exp_shifted(xp, x, xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
@@ -138,6 +145,9 @@ def logsumexp(x: Any, /, *, axis: int | tuple[int, ...] | None = None, keepdims:
     """
     xp, x, dtype = _prepare(x)
     check_axis(axis, x.ndim)
+    if not isinstance(keepdims, bool):
+        msg = f"`keepdims` must be a bool; got {type(keepdims).__name__} {keepdims!r}"
+        raise TypeError(msg)
     axes = tuple(range(x.ndim)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
     return finish(xp, _logsumexp(xp, x, axes, keepdims), dtype)
 
@@ -151,10 +161,10 @@ def log_softmax(x: Any, /, *, axis: int = -1) -> Any:
     --------
     >>> import numpy as np, polyloss as pl
     >>> pl.log_softmax(np.asarray([-0.8956, 1.1171, 1.3302])).round(4)
-    array([-2.6123, -0.5996, -0.3865])
+    array([-2.8761, -0.8634, -0.6503])
     """
     xp, x, dtype = _prepare(x)
-    check_axis(axis, x.ndim)
+    check_axis(axis, x.ndim, single=True)
     return finish(xp, _log_softmax(xp, x, axis), dtype)
 
 
@@ -170,5 +180,5 @@ def softmax(x: Any, /, *, axis: int = -1) -> Any:
     array([[0.2153, 0.6851, 0.0996]])
     """
     xp, x, dtype = _prepare(x)
-    check_axis(axis, x.ndim)
+    check_axis(axis, x.ndim, single=True)
     return finish(xp, _softmax(xp, x, axis), dtype)

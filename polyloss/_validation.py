@@ -9,6 +9,10 @@ itself never branches on data.
 from __future__ import annotations
 
 import math
+import numbers
+import sys
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 from ._xp import is_concrete
@@ -24,7 +28,11 @@ __all__ = [
     "check_values",
     "poison",
     "check_probabilities",
+    "check_nonnegative",
     "check_axis",
+    "LikelyMistakeWarning",
+    "check_log_probabilities",
+    "warn_if_probability_rows",
 ]
 
 
@@ -64,7 +72,7 @@ def check_broadcastable(x: Any, shape: tuple[int, ...], name: str, target_name: 
         a == 1 or a == b for a, b in zip(reversed(xs), reversed(shape))
     )
     if not ok:
-        msg = f"`{name}` of shape {xs} does not broadcast to the shape of `{target_name}` {tuple(shape)}"
+        msg = f"`{name}` must broadcast to the shape of `{target_name}` {tuple(shape)}; got shape {xs}"
         raise ValueError(msg)
 
 
@@ -100,8 +108,12 @@ def check_class_weight(weight: Any, n_classes: int) -> None:
 
 
 def check_in_range(value: Any, name: str, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False) -> float:
-    """A scalar option must be a real number within [lo, hi] (ends open when asked)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A scalar option must be a real number within [lo, hi] (ends open when asked).
+
+    Python and NumPy real scalars are accepted (``np.float32(0.1)`` from a config);
+    bools, strings and arrays (even 0-d) are not. Returns the value as a ``float``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         msg = f"`{name}` must be a real number; got {type(value).__name__} {value!r}"
         raise TypeError(msg)
     value = float(value)
@@ -114,19 +126,50 @@ def check_in_range(value: Any, name: str, lo: float, hi: float, *, lo_open: bool
     return value
 
 
-def check_values(xp: Any, ok: Any, *arrays: Any, message: str, error: type[Exception] = ValueError) -> Any:
+def check_values(
+    xp: Any,
+    ok: Any,
+    *arrays: Any,
+    message: str | Callable[[], str],
+    error: type[Exception] = ValueError,
+    warning: type[Warning] | None = None,
+) -> Any:
     """Raise ``error(message)`` unless every element of the boolean array ``ok`` is true.
 
     When any of ``arrays`` is lazy or traced the values cannot be read now: nothing is
     computed, and ``ok`` is returned so that the caller can :func:`poison` the result
     (NaN where the input was invalid) instead of returning something silently wrong.
-    Returns ``None`` once the check has passed.
+    Returns ``None`` once the check has passed. With ``warning``, a failed check warns
+    (pointing at the caller's code) instead of raising. ``message`` may be a callable,
+    called only when the check fails (to report, say, the offending value).
     """
-    if not is_concrete(*arrays):
+    # ``ok`` too: under jax.jit an array closed over by the traced function is concrete,
+    # but what is computed from it inside the trace is a tracer
+    if not is_concrete(ok, *arrays):
         return ok
     if not bool(xp.all(ok)):
-        raise error(message)
+        text = message() if callable(message) else message
+        if warning is None:
+            raise error(text)
+        warnings.warn(text, warning, stacklevel=_caller_stacklevel())
     return None
+
+
+class LikelyMistakeWarning(UserWarning):
+    """An input looks like a classic mistake (e.g. softmax applied before ``cross_entropy``).
+
+    Raised as a warning only where the input could still be legitimate; silence it for
+    one call with ``detect_mistakes=False``, everywhere with
+    ``polyloss.set_options(detect_mistakes=False)``, or with the ``warnings`` filters.
+    """
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside polyloss."""
+    frame, level = sys._getframe(1), 1  # the caller of warnings.warn is level 1
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "polyloss":
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def poison(xp: Any, values: Any, ok: Any) -> Any:
@@ -140,14 +183,35 @@ def check_probabilities(xp: Any, x: Any, name: str, *, upper: bool = True) -> An
     A data check through :func:`check_values` (NaN fails it); returns what that
     returns, for :func:`poison` when ``x`` is lazy or traced.
     """
-    if upper:
-        ok, expected = (x >= 0) & (x <= 1), "probabilities in [0, 1]"
-    else:
-        ok, expected = x >= 0, "non-negative values"
+    expected = "probabilities in [0, 1]" if upper else "non-negative values"
+    ok = None
+    if math.prod(x.shape) > 0 and is_concrete(x):
+        # concrete: two reductions (NaN propagates and fails) instead of boolean temporaries
+        lo, hi = x.aminmax() if hasattr(x, "aminmax") else (xp.min(x), xp.max(x))  # torch: one pass
+        ok = (lo >= 0) & (hi <= 1) if upper else lo >= 0
+        if not is_concrete(ok):
+            ok = None  # x closed over by jax.jit is traced after all: poison needs the elementwise mask
+    if ok is None:
+        ok = (x >= 0) & (x <= 1) if upper else x >= 0
     return check_values(xp, ok, x, message=f"`{name}` must hold {expected}; got values outside that range")
 
 
-def check_axis(axis: Any, ndim: int, name: str = "axis") -> None:
+def check_nonnegative(xp: Any, x: Any, name: str) -> Any:
+    """Every value of ``x`` (a weight) must be >= 0; NaN passes and propagates to the loss.
+
+    A negative weight turns a loss into a gain that training drives to minus infinity.
+    A data check through :func:`check_values`: returns what that returns, for :func:`poison`.
+    """
+    if x is None:
+        return None
+    return check_values(xp, ~(x < 0), x, message=f"`{name}` must be non-negative; got a negative value")
+
+
+def check_axis(axis: Any, ndim: int, name: str = "axis", *, single: bool = False) -> None:
+    """``axis`` must be None, an int or a tuple of distinct ints within range (``single``: an int)."""
+    if single and (isinstance(axis, bool) or not isinstance(axis, int)):
+        msg = f"`{name}` must be an int; got {type(axis).__name__} {axis!r}"
+        raise TypeError(msg)
     if axis is None:
         return
     axes = axis if isinstance(axis, tuple) else (axis,)
@@ -156,5 +220,74 @@ def check_axis(axis: Any, ndim: int, name: str = "axis") -> None:
             msg = f"`{name}` must be an int or a tuple of ints; got {axis!r}"
             raise TypeError(msg)
         if not -ndim <= a < max(ndim, 1):
-            msg = f"`{name}` {a} is out of range for an array of {ndim} dimension(s)"
+            msg = (
+                f"`{name}` {a} is out of range for an array of {ndim} dimension(s); "
+                f"expected {-ndim} <= {name} < {max(ndim, 1)}, got {a}"
+            )
             raise IndexError(msg)
+    if len({a % max(ndim, 1) for a in axes}) < len(axes):
+        msg = f"`{name}` must name each axis at most once; got {axis!r}"
+        raise ValueError(msg)
+
+
+# -- classic input mistakes (switched by the ``detect_mistakes`` option) ---------------
+
+
+def _slack(xp: Any, x: Any, ulps: float) -> float:
+    """Rounding slack for values computed in ``x``'s dtype: ``ulps`` units of its epsilon."""
+    return ulps * float(xp.finfo(x.dtype).eps)
+
+
+def check_log_probabilities(xp: Any, x: Any, name: str, function: str) -> None:
+    """``x`` must hold log-probabilities: no positive value (beyond rounding; NaN passes).
+
+    A positive value means probabilities (``softmax`` output) or raw logits were passed.
+    Never runs on lazy or traced arrays, and never changes a result.
+    """
+    tol = _slack(xp, x, 8)  # log(p) of a p rounded up to 1 + eps stays below this
+
+    def message() -> str:
+        largest = float(xp.max(x))
+        return (
+            f"`{name}` of {function} must be log-probabilities (values <= 0), such as the "
+            f"output of log_softmax; got positive values (largest {largest:.6g}). Likely "
+            "mistake: probabilities (softmax output) or logits were passed. Fix: pass logits "
+            f"to cross_entropy instead, or apply log_softmax first; pass detect_mistakes=False "
+            "to skip this check"
+        )
+
+    check_values(xp, ~(x > tol), x, message=message)
+
+
+def warn_if_probability_rows(xp: Any, x: Any, axis: int, function: str) -> None:
+    """Warn when every slice of ``x`` along the class ``axis`` is in [0, 1] and sums to 1.
+
+    Such an ``x`` is almost surely softmax output passed where logits belong. The first
+    sample is checked first, so logits cost one small look; never runs on lazy or
+    traced arrays, and never changes a result.
+    """
+    n_classes = x.shape[axis]
+    if n_classes < 2 or math.prod(x.shape) == 0 or not is_concrete(x):
+        return
+    # sum over C values each within 1 ulp: |sum - 1| <= C eps, doubled for the producer's rounding
+    tol = _slack(xp, x, 2 * n_classes)
+
+    def looks_like_probabilities(v: Any, ax: int) -> Any:
+        rows = xp.sum(v, axis=ax)
+        return xp.all((v >= 0) & (v <= 1)) & xp.all(xp.abs(rows - 1) <= tol)
+
+    if axis > 0 and x.shape[0] > 1:
+        first = looks_like_probabilities(x[0, ...], axis - 1)
+        if not is_concrete(first) or not bool(first):
+            return  # traced (a constant inside jax.jit), or the first sample has a row of logits
+    check_values(
+        xp, ~looks_like_probabilities(x, axis), x,
+        message=(
+            f"`input` of {function} should be unnormalised logits, but every row along the class "
+            f"axis is in [0, 1] and sums to 1: it looks like probabilities. Likely mistake: "
+            f"softmax applied before {function}, which applies log_softmax itself (so the "
+            f"softmax is applied twice and gradients shrink). Fix: pass the logits; pass "
+            "detect_mistakes=False to silence this warning"
+        ),
+        warning=LikelyMistakeWarning,
+    )

@@ -117,6 +117,11 @@ def _namespace(name: str) -> Any:
     return array_api_compat.array_namespace(mod.asarray([0.0]))
 
 
+def make_backend(name: str) -> Backend:
+    """The :class:`Backend` that the ``backend`` fixture gives for ``name`` (for tests that pick one)."""
+    return Backend(name, _namespace(name))
+
+
 @pytest.fixture(params=selected_backends(), scope="session")
 def backend(request: pytest.FixtureRequest) -> Backend:
     return Backend(request.param, _namespace(request.param))
@@ -125,3 +130,17 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261125)
+
+
+# -- Hypothesis profiles: "ci" (derandomised, the default) and "dev" (more examples) --------
+# Select with HYPOTHESIS_PROFILE=dev; "ci" is used when CI is set or nothing is asked for.
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # hypothesis is only a test dependency of the property tests
+    pass
+else:
+    _quiet = [HealthCheck.too_slow, HealthCheck.differing_executors]
+    settings.register_profile("ci", derandomize=True, max_examples=40, deadline=None,
+                              suppress_health_check=_quiet, print_blob=True)
+    settings.register_profile("dev", max_examples=400, deadline=None, suppress_health_check=_quiet)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")

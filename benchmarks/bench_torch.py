@@ -1,0 +1,108 @@
+"""torch: polyloss against torch.nn.functional, forward and forward + backward."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import measure, selected
+
+if not selected("torch"):
+    pytest.skip("torch not selected (POLYLOSS_BACKEND)", allow_module_level=True)
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+import polyloss as pl  # noqa: E402
+
+CE_SHAPES = [(4096, 32000), (65536, 10), (32, 10)]
+BCE_SHAPES = [(4 * 1024 * 1024,), (32,)]
+
+
+def _generic(f):
+    def run(*args, **kw):
+        with pl.options(fast_paths=False):
+            return f(*args, **kw)
+
+    return run
+
+
+CE_IMPLS = {
+    "polyloss": ("subject", pl.cross_entropy),
+    "F.cross_entropy": ("peer", F.cross_entropy),
+    "polyloss-generic": ("reference", _generic(pl.cross_entropy)),
+}
+BCE_IMPLS = {
+    "polyloss": ("subject", pl.binary_cross_entropy_with_logits),
+    "F.binary_cross_entropy_with_logits": ("peer", F.binary_cross_entropy_with_logits),
+    "polyloss-generic": ("reference", _generic(pl.binary_cross_entropy_with_logits)),
+}
+
+
+def _heavy(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n >= 1 << 20
+
+
+@pytest.fixture(scope="module")
+def ce_data():
+    cache = {}
+
+    def get(shape):
+        if shape not in cache:
+            g = torch.Generator().manual_seed(0)
+            cache.clear()  # one large input alive at a time
+            cache[shape] = (torch.randn(shape, generator=g), torch.randint(0, shape[1], shape[:1], generator=g))
+        return cache[shape]
+
+    return get
+
+
+@pytest.mark.parametrize("shape", CE_SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("impl", list(CE_IMPLS))
+def test_cross_entropy_forward(benchmark, ce_data, impl, shape):
+    role, f = CE_IMPLS[impl]
+    x, t = ce_data(shape)
+    with torch.no_grad():
+        measure(benchmark, lambda: f(x, t), backend="torch", loss="cross_entropy", measure="fwd",
+                shape=shape, impl=impl, role=role, heavy=_heavy(shape))
+
+
+@pytest.mark.parametrize("shape", CE_SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("impl", list(CE_IMPLS))
+def test_cross_entropy_forward_backward(benchmark, ce_data, impl, shape):
+    if impl == "polyloss-generic" and shape == (4096, 32000):
+        pytest.skip("the generic backward at (4096, 32000) takes tens of seconds per round")
+    role, f = CE_IMPLS[impl]
+    x0, t = ce_data(shape)
+    x = x0.clone().requires_grad_()
+
+    def step():
+        f(x, t).backward()
+        x.grad = None
+
+    measure(benchmark, step, backend="torch", loss="cross_entropy", measure="fwd+bwd",
+            shape=shape, impl=impl, role=role, heavy=_heavy(shape))
+
+
+@pytest.mark.parametrize("shape", BCE_SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("impl", list(BCE_IMPLS))
+@pytest.mark.parametrize("mode", ["fwd", "fwd+bwd"])
+def test_bce_with_logits(benchmark, impl, shape, mode):
+    role, f = BCE_IMPLS[impl]
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(shape, generator=g) * 3
+    y = torch.rand(shape, generator=g)
+    if mode == "fwd":
+        def step():
+            with torch.no_grad():
+                return f(z, y)
+    else:
+        z.requires_grad_()
+
+        def step():
+            f(z, y).backward()
+            z.grad = None
+
+    measure(benchmark, step, backend="torch", loss="binary_cross_entropy_with_logits", measure=mode,
+            shape=shape, impl=impl, role=role, heavy=_heavy(shape))

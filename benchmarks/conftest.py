@@ -1,0 +1,130 @@
+"""pytest-benchmark harness: polyloss and its peers side by side, one group per measurement.
+
+Run per backend (``nox -s "bench(backend='torch')"``), or directly::
+
+    POLYLOSS_BACKEND=torch pytest benchmarks --benchmark-json=.benchmarks/torch.json
+
+then ``python benchmarks/report.py .benchmarks/*.json`` writes ``docs/benchmarks.md`` and
+``docs/img/benchmarks.png``.
+
+Environment:
+
+``POLYLOSS_BACKEND``         comma-separated backends to benchmark (numpy, torch, jax); all by default
+``POLYLOSS_BENCH_THREADS``   intra-op threads for torch and XLA (default: the libraries' own)
+``POLYLOSS_BENCH_ROUNDS``    rounds per heavy benchmark (default 7; the median is reported)
+
+Every benchmark records in ``extra_info``: backend, loss, measure (``fwd`` or ``fwd+bwd``),
+shape, elements, implementation and its role (``subject``: polyloss; ``peer``: what the
+goal compares against; ``other``: further peers; ``reference``: polyloss with fast paths off).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+BENCH_BACKENDS = ("numpy", "torch", "jax")
+THREADS = os.environ.get("POLYLOSS_BENCH_THREADS", "").strip()
+ROUNDS = int(os.environ.get("POLYLOSS_BENCH_ROUNDS", "7"))
+
+if THREADS:
+    # XLA reads its flags when jax initialises its CPU client: set them before any import
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "")
+        + f" --xla_cpu_multi_thread_eigen={'false' if THREADS == '1' else 'true'}"
+        + f" intra_op_parallelism_threads={THREADS}"
+    ).strip()
+    os.environ.setdefault("OMP_NUM_THREADS", THREADS)
+
+
+def selected(name: str) -> bool:
+    wanted = [b.strip() for b in os.environ.get("POLYLOSS_BACKEND", "").split(",") if b.strip()]
+    return not wanted or name in wanted
+
+
+def pytest_collect_file(file_path, parent):
+    """Collect ``bench_*.py`` (pytest's default pattern is ``test_*.py``)."""
+    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
+        return pytest.Module.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_configure(config):
+    # JAX without 64-bit types truncates the generic path's int64 targets, and says so
+    config.addinivalue_line("filterwarnings", "ignore:Explicitly requested dtype int64:UserWarning")
+    if THREADS:
+        try:
+            import torch
+        except ImportError:
+            pass
+        else:
+            torch.set_num_threads(int(THREADS))
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for dist in ("polyloss-xp", "numpy", "scipy", "torch", "jax", "jaxlib", "optax", "pytest-benchmark"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    info = {
+        "cpu_model": _cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "versions": _versions(),
+        "threads": THREADS or "library default",
+        "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "platform": platform.platform(),
+    }
+    if "torch" in sys.modules:
+        info["torch_threads"] = sys.modules["torch"].get_num_threads()
+    if "jax" in sys.modules:
+        info["jax_backend"] = sys.modules["jax"].default_backend()  # the benchmarks' arrays live there
+    machine_info["polyloss"] = info
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    if hasattr(os, "getloadavg"):
+        output_json["machine_info"].setdefault("polyloss", {})["loadavg_at_end"] = os.getloadavg()
+
+
+def measure(benchmark, fn, *, backend, loss, measure, shape, impl, role, heavy):
+    """Time ``fn`` and label the result; heavy cases run ``ROUNDS`` rounds after one warm-up."""
+    elements = 1
+    for s in shape:
+        elements *= s
+    benchmark.group = f"{backend} | {loss} {measure} | {'x'.join(map(str, shape))}"
+    benchmark.extra_info.update(
+        backend=backend, loss=loss, measure=measure, shape=list(shape), elements=elements, impl=impl, role=role
+    )
+    if heavy:
+        return benchmark.pedantic(fn, rounds=ROUNDS, warmup_rounds=1, iterations=1)
+    return benchmark(fn)

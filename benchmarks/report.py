@@ -1,0 +1,261 @@
+"""Turn pytest-benchmark JSON files into docs/benchmarks.md and docs/img/benchmarks.png.
+
+    python benchmarks/report.py .benchmarks/numpy.json .benchmarks/torch.json .benchmarks/jax.json
+
+Every ratio is polyloss / peer of the medians of one group: the implementations of a
+group ran one after the other in the same session, on the same machine. The goals are
+those of issue 7; the machine description comes from the JSON (``benchmarks/conftest.py``
+records CPU model, cores, threads, load average and library versions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: (backend, loss, measure, shape, peer, goal): polyloss / peer <= goal
+GOALS = [
+    ("torch", "cross_entropy", "fwd", (4096, 32000), "F.cross_entropy", 1.10),
+    ("torch", "cross_entropy", "fwd", (65536, 10), "F.cross_entropy", 1.10),
+    ("torch", "cross_entropy", "fwd+bwd", (4096, 32000), "F.cross_entropy", 1.15),
+    ("torch", "cross_entropy", "fwd+bwd", (65536, 10), "F.cross_entropy", 1.15),
+    ("torch", "binary_cross_entropy_with_logits", "fwd", (4194304,), "F.binary_cross_entropy_with_logits", 1.10),
+    ("numpy", "cross_entropy", "fwd", (4096, 32000), "numpy-plain", 0.60),
+    ("numpy", "cross_entropy", "fwd", (65536, 10), "numpy-plain", 0.60),
+    ("numpy", "binary_cross_entropy_with_logits", "fwd", (4194304,), "numpy-plain", 1.00),
+    ("jax", "cross_entropy", "fwd", (4096, 32000), "optax", 1.10),
+    ("jax", "cross_entropy", "fwd", (65536, 10), "optax", 1.10),
+]
+MEMORY_GOAL = 0.25  # numpy cross_entropy peak extra memory / input size at (4096, 32000)
+
+SHORT = {"cross_entropy": "cross_entropy", "binary_cross_entropy_with_logits": "bce_with_logits"}
+
+
+def load(paths: list[Path]) -> tuple[list[dict], list[dict]]:
+    benches, machines = [], []
+    for p in paths:
+        data = json.loads(p.read_text())
+        machine = dict(data.get("machine_info", {}))
+        machine["_file"] = p.name
+        machine["_datetime"] = data.get("datetime")
+        machines.append(machine)
+        for b in data["benchmarks"]:
+            info = b.get("extra_info", {})
+            if "impl" not in info:
+                continue
+            benches.append({**info, "shape": tuple(info["shape"]), "median": b["stats"]["median"],
+                            "rounds": b["stats"]["rounds"], "iqr": b["stats"]["iqr"]})
+    return benches, machines
+
+
+def fmt_time(s: float) -> str:
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s * 1e6:.0f} µs"
+
+
+def fmt_shape(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1 and shape[0] >= 1 << 20:
+        return f"{shape[0] / (1 << 20):g}M"
+    return "×".join(map(str, shape))
+
+
+def groups_of(benches: list[dict]) -> dict[tuple, dict[str, dict]]:
+    out: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    for b in benches:
+        if b["measure"] == "memory":
+            continue
+        out[(b["backend"], b["loss"], b["measure"], b["shape"])][b["impl"]] = b
+    return out
+
+
+def goal_rows(groups, benches) -> list[list[str]]:
+    rows = []
+    for backend, loss, measure, shape, peer, goal in GOALS:
+        g = groups.get((backend, loss, measure, shape))
+        if not g or "polyloss" not in g or peer not in g:
+            rows.append([backend, f"{SHORT[loss]} {measure}", fmt_shape(shape), "—", "—", "—", f"≤ {goal:.2f}", "not run"])
+            continue
+        r = g["polyloss"]["median"] / g[peer]["median"]
+        rows.append([backend, f"{SHORT[loss]} {measure} vs {peer}", fmt_shape(shape), fmt_time(g["polyloss"]["median"]),
+                     fmt_time(g[peer]["median"]), f"**{r:.2f}**", f"≤ {goal:.2f}", "met" if r <= goal else "**not met**"])
+    mem = {b["impl"]: b for b in benches if b["measure"] == "memory"}
+    if "polyloss" in mem:
+        r = mem["polyloss"]["peak_over_input"]
+        plain = mem.get("numpy-plain")
+        rows.append(["numpy", "cross_entropy peak extra memory / input", "4096×32000",
+                     f"{mem['polyloss']['peak_bytes'] / 2**20:.1f} MiB",
+                     f"{plain['peak_bytes'] / 2**20:.0f} MiB (plain)" if plain else "—",
+                     f"**{r:.3f}**", f"≤ {MEMORY_GOAL:.2f}", "met" if r <= MEMORY_GOAL else "**not met**"])
+    return rows
+
+
+def all_rows(groups) -> list[list[str]]:
+    rows = []
+    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], -math.prod(k[3]))):
+        backend, loss, measure, shape = key
+        g = groups[key]
+        if "polyloss" not in g:
+            continue
+        p = g["polyloss"]["median"]
+        cells = []
+        for impl, b in sorted(g.items(), key=lambda kv: {"peer": 0, "other": 1, "reference": 2}.get(kv[1]["role"], 3)):
+            if impl == "polyloss":
+                continue
+            cells.append(f"{impl} {fmt_time(b['median'])} ({p / b['median']:.2f})")
+        per_elem = p / math.prod(shape) * 1e9
+        rows.append([backend, f"{SHORT[loss]} {measure}", fmt_shape(shape), fmt_time(p), f"{per_elem:.2f}", "; ".join(cells)])
+    return rows
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def machine_text(machines: list[dict]) -> str:
+    lines = []
+    for m in machines:
+        pl = m.get("polyloss", {})
+        load = pl.get("loadavg_at_start"), pl.get("loadavg_at_end")
+        versions = ", ".join(f"{k} {v}" for k, v in pl.get("versions", {}).items())
+        lines.append(
+            f"- `{m['_file']}` ({m.get('_datetime', '?')}): {pl.get('cpu_model', m.get('cpu', {}).get('brand_raw', '?'))}, "
+            f"{pl.get('logical_cpus', '?')} logical CPUs, intra-op threads: {pl.get('threads', '?')}"
+            + (f" (torch {pl['torch_threads']})" if "torch_threads" in pl else "")
+            + (f", JAX on {pl['jax_backend']}" if "jax_backend" in pl else "")
+            + f"; load average {fmt_load(load[0])} at start, {fmt_load(load[1])} at end; {pl.get('platform', '')}"
+        )
+        lines.append(f"  - versions: {versions}")
+    return "\n".join(lines)
+
+
+def fmt_load(v) -> str:
+    return "?" if not v else "/".join(f"{x:.1f}" for x in v)
+
+
+def plot(groups, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    backends = [b for b in ("torch", "numpy", "jax") if any(k[0] == b for k in groups)]
+    fig, axes = plt.subplots(1, len(backends), figsize=(5.2 * len(backends), 4.6), squeeze=False)
+    colors = {"subject": "#3f51b5", "peer": "#e65100", "other": "#8d6e63", "reference": "#9e9e9e"}
+    for ax, backend in zip(axes[0], backends):
+        keys = sorted((k for k in groups if k[0] == backend and "polyloss" in groups[k]),
+                      key=lambda k: (k[1], k[2], -math.prod(k[3])))
+        labels, xs = [], []
+        for i, key in enumerate(keys):
+            g = groups[key]
+            impls = sorted(g.items(), key=lambda kv: {"subject": 0, "peer": 1, "other": 2, "reference": 3}[kv[1]["role"]])
+            width = 0.8 / len(impls)
+            for j, (impl, b) in enumerate(impls):
+                y = b["median"] / math.prod(key[3]) * 1e9
+                ax.bar(i - 0.4 + width * (j + 0.5), y, width, color=colors[b["role"]])
+                ax.text(i - 0.4 + width * (j + 0.5), y, impl.replace("polyloss-generic", "generic").split(".")[-1][:10],
+                        rotation=90, fontsize=6, ha="center", va="bottom")
+            labels.append(f"{SHORT[key[1]]}\n{key[2]} {fmt_shape(key[3])}")
+            xs.append(i)
+        ax.set_yscale("log")
+        ax.set_xticks(xs, labels, fontsize=6.5, rotation=35, ha="right")
+        ax.set_title(backend)
+        ax.set_ylabel("median time per element (ns)")
+        ax.grid(axis="y", which="both", alpha=0.3)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors.values()]
+    fig.legend(handles, ["polyloss", "peer (goal)", "other peer", "polyloss, fast paths off"],
+               loc="upper center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def secondary_text(paths: list[Path], label: str) -> str:
+    if not paths:
+        return ""
+    benches, machines = load(paths)
+    groups = groups_of(benches)
+    return f"""
+## The same suite on a second machine
+
+{label}
+
+{table(["backend", "measure", "shape", "polyloss", "peer", "ratio", "goal", ""], goal_rows(groups, benches))}
+
+{machine_text(machines)}
+"""
+
+
+def write(paths: list[Path], out_md: Path, out_png: Path, secondary: list[Path] = (), label: str = "") -> str:
+    benches, machines = load(paths)
+    groups = groups_of(benches)
+    plot(groups, out_png)
+    rel_png = Path("img") / out_png.name
+    text = f"""# Benchmarks
+
+polyloss against its peers, measured side by side in one run per backend with
+[pytest-benchmark](https://pytest-benchmark.readthedocs.io): `torch.nn.functional`; the
+plain NumPy formulations and `scipy.special.logsumexp`; optax and `jax.nn` under
+`jax.jit`. Ratios are polyloss / peer of the medians (lower is better); the goals are
+those of issue 7. Reproduce with
+
+```bash
+nox -s "bench(backend='torch')" "bench(backend='numpy')" "bench(backend='jax')"
+python benchmarks/report.py .benchmarks/torch.json .benchmarks/numpy.json .benchmarks/jax.json
+```
+
+(`POLYLOSS_BENCH_THREADS=2` pins torch's and XLA's intra-op threads; `benchmarks/conftest.py`
+describes the variables.) Inputs are float32: logits from a standard normal, uniform
+random class indices; BCE logits are 3 × a standard normal with uniform targets.
+Only the subject differs between "polyloss" and "generic": the same call with
+`polyloss.options(fast_paths=False)`.
+
+## Goals
+
+{table(["backend", "measure", "shape", "polyloss", "peer", "ratio", "goal", ""], goal_rows(groups, benches))}
+
+## Every group
+
+Time per element in ns for polyloss; in brackets, polyloss / that implementation.
+
+{table(["backend", "measure", "shape", "polyloss", "ns / element", "others (polyloss / other)"], all_rows(groups))}
+
+![time per element by shape and backend]({rel_png.as_posix()})
+
+## Machine
+
+{machine_text(machines)}
+
+Timings on a shared machine vary with its load (recorded above); ratios within a group
+are the meaningful numbers, and a goal is judged from one run.
+{secondary_text(list(secondary), label)}"""
+    out_md.write_text(text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("json", nargs="+", type=Path, help="pytest-benchmark JSON files")
+    ap.add_argument("--md", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    ap.add_argument("--png", type=Path, default=ROOT / "docs" / "img" / "benchmarks.png")
+    ap.add_argument("--secondary", type=Path, nargs="*", default=[], help="JSON files of a run on another machine")
+    ap.add_argument("--secondary-label", default="", help="a sentence describing the other machine's run")
+    args = ap.parse_args(argv)
+    write(args.json, args.md, args.png, args.secondary, args.secondary_label)
+    print(f"wrote {args.md} and {args.png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
