@@ -182,8 +182,11 @@ def binary_cross_entropy_with_logits(
 def _class_targets(xp: Any, input: Any, target: Any, weight: Any, ignore_index: int, work: Any):
     """Batch an unbatched call and return (input, safe target, valid mask, per-target weight)."""
     n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
-    if target.dtype != xp.int64:  # any integer dtype in; gather/take want int64
-        target = xp.astype(target, xp.int64)
+    # any integer dtype in; gather/take want the namespace's indexing dtype (int64, or
+    # int32 on JAX without x64, where asking for int64 would warn)
+    index_dtype = xp.__array_namespace_info__().default_dtypes(device=device(target))["indexing"]
+    if target.dtype != index_dtype:
+        target = xp.astype(target, index_dtype)
     valid = target != ignore_index
     in_range = (target >= 0) & (target < n_classes)
     unchecked = check_values(
