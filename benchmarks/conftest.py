@@ -28,6 +28,7 @@ import sys
 import pytest
 
 BENCH_BACKENDS = ("numpy", "torch", "jax")
+LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else None
 THREADS = os.environ.get("POLYLOSS_BENCH_THREADS", "").strip()
 ROUNDS = int(os.environ.get("POLYLOSS_BENCH_ROUNDS", "7"))
 
@@ -101,7 +102,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "logical_cpus": os.cpu_count(),
         "versions": _versions(),
         "threads": THREADS or "library default",
-        "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "loadavg_at_start": LOAD_AT_START,
         "platform": platform.platform(),
     }
     if "torch" in sys.modules:

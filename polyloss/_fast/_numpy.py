@@ -178,9 +178,62 @@ def _nlp(xb: Any, axis: int, m: Any, tail: Any, bad: Any) -> Any:
     return (np.expand_dims(m[bad], axis) - rows) + np.expand_dims(tail[bad], axis)
 
 
+def _rows_of(blocks: _Blocks, x: Any, positions: Any) -> Any:
+    """The class vectors (P, C) of the flat ``positions`` of an (N, C, d1, ...) input."""
+    if x.ndim == 2:
+        return x[positions]
+    xr = x.reshape(blocks.N, blocks.C, blocks.K)
+    return xr[positions // blocks.K, :, positions % blocks.K]
+
+
+def _plain_index_loss(x: Any, target: Any, w_t: Any) -> Any:
+    """``w_t (LSE - x_t)``: four ufunc calls per block, every correction after the loop.
+
+    The loop keeps only ``m`` and ``S`` per position; the rare positions that need more
+    (``S < 2``: log1p of the non-maximal terms; a maximum that is not finite: the generic
+    formula) are recomputed from their rows of ``x`` afterwards.
+    """
+    blocks = _Blocks(x)
+    P = target.size
+    m = np.empty(P, dtype=x.dtype)
+    s = np.empty(P, dtype=x.dtype)
+    with np.errstate(all="ignore"):
+        for pos, xb, axis in blocks:
+            mb = np.expand_dims(m[pos], axis)  # a view: the reductions write through it
+            np.max(xb, axis=axis, keepdims=True, out=mb)
+            d = np.subtract(xb, mb, out=_scratch_buffer("d", xb.shape, xb.dtype))
+            np.exp(d, out=d)
+            np.add.reduce(d, axis=axis, out=s[pos])
+        tail = np.log(s)
+        low = np.flatnonzero(~(s >= 2))  # S < 2, or NaN (a maximum that is not finite)
+        if low.size:
+            rows = _rows_of(blocks, x, low)
+            e = np.exp(rows - m[low, None])
+            tail[low] = np.log1p(np.add.reduce(e * (e < 1), axis=1))
+            bad = low[~np.isfinite(m[low])]
+            if bad.size:  # the generic formula, with its shift-by-0 convention
+                from .._special import _lse_parts
+                from .._xp import namespace
+
+                rows = _rows_of(blocks, x, bad)
+                mg, tg = _lse_parts(namespace(rows), rows, 1)
+                m[bad], tail[bad] = mg[:, 0], tg[:, 0]
+        t = target.reshape(-1)
+        if x.ndim == 2:
+            x_t = x[np.arange(P), t]
+        else:
+            x_t = np.take_along_axis(x, np.expand_dims(target, 1), 1).reshape(-1)
+        out = np.subtract(m, x_t)
+        out += tail
+        out *= w_t.reshape(-1)
+    return out.reshape(target.shape)
+
+
 def cross_entropy_indices(x: Any, target: Any, w_t: Any, weight: Any, eps: float) -> Any:
     if not _plain(x, target, w_t, weight):
         return None
+    if eps == 0:
+        return _plain_index_loss(x, target, w_t)
     C = x.shape[1]
     out = np.empty(target.shape, dtype=x.dtype)
     flat_out, flat_t, flat_w = out.reshape(-1), target.reshape(-1), w_t.reshape(-1)
