@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -153,27 +154,30 @@ def binary_cross_entropy_with_logits(
     check_same_shape(input, target, ("input", "target"))
     check_broadcastable(weight, tuple(input.shape), "weight")
     check_broadcastable(pos_weight, tuple(input.shape), "pos_weight")
-    bad = (
-        check_probabilities(xp, target, "target"),  # a 0/255 mask is a classic mistake
-        check_nonnegative(xp, weight, "weight"),
-        check_nonnegative(xp, pos_weight, "pos_weight"),
-    )
+    bad_weight = check_nonnegative(xp, weight, "weight")
+    bad_pos_weight = check_nonnegative(xp, pos_weight, "pos_weight")
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
-    z, y, w, pw = (
-        None if a is None else poison(xp, a, ok)  # lazy arrays: NaN where a value was invalid
-        for a, ok in zip((_to(xp, a, work) for a in (input, target, weight, pos_weight)), (None, *bad))
-    )
-    fast = _fast.binary_cross_entropy_with_logits(xp, z, y, w, pw)
+    z, y, w, pw = (_to(xp, a, work) for a in (input, target, weight, pos_weight))
+    w = None if w is None else poison(xp, w, bad_weight)  # lazy arrays: NaN where a value was invalid
+    pw = None if pw is None else poison(xp, pw, bad_pos_weight)
+    # targets must be in [0, 1] (a 0/255 mask is a classic mistake); a fast path checks them
+    # block by block, while they are in cache
+    check_target = functools.partial(check_probabilities, xp, name="target")
+    fast = _fast.binary_cross_entropy_with_logits(xp, z, y, w, pw, reduction, check_target)
     if fast is not None:
-        return finish(xp, reduce(fast, reduction, xp=xp), dtype)
+        return finish(xp, fast, dtype)
+    y = poison(xp, y, check_target(y))
+    return finish(xp, reduce(_bce_with_logits_terms(xp, z, y, w, pw), reduction, xp=xp), dtype)
+
+
+def _bce_with_logits_terms(xp: Any, z: Any, y: Any, w: Any, pw: Any) -> Any:
+    """The elementwise loss of binary_cross_entropy_with_logits (arguments in the compute dtype)."""
     positive = y * _softplus(xp, -z)  # -log sigmoid(z)
     if pw is not None:
         positive = positive * pw
     loss = positive + (1 - y) * _softplus(xp, z)  # -log(1 - sigmoid(z))
-    if w is not None:
-        loss = loss * w
-    return finish(xp, reduce(loss, reduction, xp=xp), dtype)
+    return loss if w is None else loss * w
 
 
 # -- multi-class ----------------------------------------------------------------------

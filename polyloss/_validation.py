@@ -187,7 +187,8 @@ def check_probabilities(xp: Any, x: Any, name: str, *, upper: bool = True) -> An
     ok = None
     if math.prod(x.shape) > 0 and is_concrete(x):
         # concrete: two reductions (NaN propagates and fails) instead of boolean temporaries
-        lo, hi = x.aminmax() if hasattr(x, "aminmax") else (xp.min(x), xp.max(x))  # torch: one pass
+        # (on torch, amin + amax is faster than aminmax)
+        lo, hi = xp.min(x), xp.max(x)
         ok = (lo >= 0) & (hi <= 1) if upper else lo >= 0
         if not is_concrete(ok):
             ok = None  # x closed over by jax.jit is traced after all: poison needs the elementwise mask

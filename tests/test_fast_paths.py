@@ -53,6 +53,7 @@ def blocks(request, monkeypatch):
             pass
         else:
             monkeypatch.setattr(_torch, "BLOCK_ELEMENTS", 64)
+            monkeypatch.setattr(_torch, "BINARY_BLOCK_ELEMENTS", 64)
     return request.param
 
 
@@ -369,16 +370,31 @@ def test_torch_gradient_at_confident_rows_is_more_accurate():
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_torch_binary_gradients_equal_generic(blocks, rng, dtype):
+@pytest.mark.parametrize("wrt", ["all", "input"])
+def test_torch_binary_gradients_equal_generic(blocks, rng, dtype, wrt):
+    """``wrt="input"``: only the logits need a gradient, the fast path's own backward
+    (``tails`` holds logits beyond the sigmoid kernel's range: with blocks of 64 elements
+    rows 0-11 take the generic formula and the others do not); ``"all"``: the generic
+    path's autograd."""
     torch = _torch()
     dt = getattr(torch, dtype)
-    z = torch.asarray((rng.standard_normal((4, 5)) * 5).astype(dtype))
+    z = torch.asarray((rng.standard_normal((40, 5)) * 5).astype(dtype))
     z[0, 0] = 0.0  # relu's kink: the slope there is 1/2 - y on both paths
-    y = torch.asarray(rng.random((4, 5)).astype(dtype))
+    tails = z.clone()
+    tails[1, 1], tails[2, 2] = -90.0, 750.0  # sigmoid(-90) is subnormal in float32; exp(750) overflows float64
+    y = torch.asarray(rng.random((40, 5)).astype(dtype))
+    y[1, 1], y[2, 2], y[3, 3], y[4, 4] = 0.0, 1.0, 0.0, 1.0
     w = torch.asarray(rng.random(5).astype(dtype))
     pw = torch.asarray((rng.random(5) * 3).astype(dtype))
     for reduction, weight, pos_weight in itertools.product(("none", "mean", "sum"), (None, w), (None, pw)):
         msg = f"{dtype} {reduction} w={weight is not None} pw={pos_weight is not None}"
+        if wrt == "input":
+            def f(z, weight=weight, pos_weight=pos_weight, reduction=reduction):
+                return pl.binary_cross_entropy_with_logits(z, y, weight=weight, pos_weight=pos_weight, reduction=reduction)
+
+            _assert_grads(torch, *_grad_both(torch, f, z), dt, msg)
+            _assert_grads(torch, *_grad_both(torch, f, tails), dt, "tails " + msg)
+            continue
         args = [z, y] + [a for a in (weight, pos_weight) if a is not None]
 
         def f(z, y, *rest, weight=weight, pos_weight=pos_weight, reduction=reduction):
@@ -391,6 +407,18 @@ def test_torch_binary_gradients_equal_generic(blocks, rng, dtype):
         p[0, 1], p[0, 2] = 0.0, 1.0  # the clamped ends: zero slope on both paths
         res = _grad_both(torch, lambda p: pl.binary_cross_entropy(p, y, weight=weight, reduction=reduction), p)
         _assert_grads(torch, *res, dt, "bce " + msg)
+
+
+@pytest.mark.parametrize("bad", [-0.5, 1.5, math.nan])
+def test_binary_targets_are_checked_in_every_block(fb, blocks, bad):
+    """The fast paths check the targets block by block: a bad value in the last block raises."""
+    if not covers(fb, "binary"):
+        pytest.skip(f"no {fb.name} fast path for binary losses")
+    y = np.full(1000, 0.25)
+    y[-1] = bad
+    for reduction in ("none", "mean", "sum"):
+        with pytest.raises(ValueError, match=r"`target` must hold probabilities in \[0, 1\]"):
+            pl.binary_cross_entropy_with_logits(fb.asarray(np.zeros(1000)), fb.asarray(y), reduction=reduction)
 
 
 def test_jax_gradients_equal_generic(rng):

@@ -9,7 +9,8 @@ run (another backend, an option the fast path does not cover, a traced tensor, o
 
 ``cross_entropy_indices``        per-position loss before masking and reduction
 ``cross_entropy_probabilities``  per-position loss before reduction
-``binary_cross_entropy_with_logits`` and ``binary_cross_entropy``: elementwise loss
+``binary_cross_entropy_with_logits``  the reduced loss
+``binary_cross_entropy``             elementwise loss
 ``nll_loss``                     the reduced loss (torch's native kernel)
 
 Backends:
@@ -32,6 +33,7 @@ from typing import Any
 import array_api_compat as compat
 
 from .._config import get_option
+from .._reduction import reduce
 
 __all__ = [
     "enabled",
@@ -114,19 +116,26 @@ def cross_entropy_probabilities(xp: Any, x: Any, q: Any, weight: Any, eps: float
     return None
 
 
-def binary_cross_entropy_with_logits(xp: Any, z: Any, y: Any, weight: Any, pos_weight: Any) -> Any:
-    """Elementwise BCE on logits (weights applied), or ``None``."""
+def binary_cross_entropy_with_logits(
+    xp: Any, z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str, check_target: Any
+) -> Any:
+    """BCE on logits (weights applied) reduced by ``reduction``, or ``None``.
+
+    ``y`` is not validated yet: a fast path that runs calls ``check_target`` on every
+    block of it (in cache); one that returns ``None`` has not.
+    """
     if not enabled():
         return None
     kind = _kind(xp)
     if kind == "torch":
         from . import _torch
 
-        return _torch.binary_cross_entropy_with_logits(z, y, weight, pos_weight)
+        return _torch.binary_cross_entropy_with_logits(z, y, weight, pos_weight, reduction, check_target)
     if kind == "numpy":
         from . import _numpy
 
-        return _numpy.binary_cross_entropy_with_logits(z, y, weight, pos_weight)
+        loss = _numpy.binary_cross_entropy_with_logits(z, y, weight, pos_weight, check_target)
+        return None if loss is None else reduce(loss, reduction, xp=xp)
     return None
 
 

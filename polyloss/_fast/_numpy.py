@@ -318,7 +318,7 @@ def _broadcast_block(a: Any, ndim: int, n0: int, sl: slice) -> Any:
     return a[sl]
 
 
-def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any) -> Any:
+def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any, check_target: Any) -> Any:
     """``(1 - y) softplus(z) + p y softplus(-z)``, blockwise with in-place ufuncs.
 
     With ``l = log1p(exp(-|z|))``: ``softplus(z) = max(z, 0) + l``; without
@@ -332,14 +332,17 @@ def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: An
     step = max(1, BLOCK_ELEMENTS // per_row)
     scratch = None
     with np.errstate(over="ignore"):  # a loss beyond the float range is inf, quietly (as torch)
-        _bce_logits_blocks(z, y, weight, pos_weight, out, n0, step, scratch)
+        _bce_logits_blocks(z, y, weight, pos_weight, out, n0, step, scratch, check_target)
     return out
 
 
-def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, n0: int, step: int, scratch: Any) -> None:
+def _bce_logits_blocks(
+    z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, n0: int, step: int, scratch: Any, check_target: Any
+) -> None:
     for i in range(0, n0, step):
         sl = slice(i, min(i + step, n0))
         zb, yb, ob = z[sl], y[sl], out[sl]
+        check_target(yb)
         a = np.abs(zb, out=_scratch(zb, scratch, "a"))
         l = np.negative(a, out=_scratch(zb, scratch, "l"))
         np.exp(l, out=l)

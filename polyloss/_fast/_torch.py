@@ -17,8 +17,10 @@ corrections keep the generic accuracy:
 For small class counts torch's lastdim kernels are slow, so the same quantities come
 from an ``amax``/``exp``/``sum`` composition instead.
 
-``binary_cross_entropy_with_logits`` is a composition of native ops that keeps both
-terms non-negative (torch's kernel subtracts, and loses ``z = -88.8, y = 0``);
+``binary_cross_entropy_with_logits`` runs in cache-sized blocks with a hand-written
+backward, keeping both terms non-negative (torch's kernel subtracts, and loses
+``z = -88.8, y = 0``); the mean and sum are taken block by block, so no full-size
+temporary is allocated;
 ``binary_cross_entropy`` and ``nll_loss`` call the native kernels, whose forward is
 the generic formula; the former gets a backward with the generic derivative.
 """
@@ -26,6 +28,7 @@ the generic formula; the former gets a backward with the generic derivative.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import torch
@@ -48,6 +51,7 @@ BLOCK_ELEMENTS = 1 << 22
 SMALL_C = 64
 
 LN2 = math.log(2.0)
+_LOCAL = threading.local()  # per-thread scratch buffers, see _scratch
 
 
 def _usable(*tensors: Any, grad_ok: tuple[Any, ...] = ()) -> bool:
@@ -310,37 +314,149 @@ def cross_entropy_probabilities(x: Any, q: Any, weight: Any, eps: float) -> Any:
 # -- binary ---------------------------------------------------------------------------------
 
 
-def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any) -> Any:
-    """``(1 - y) softplus(z) + p y softplus(-z)`` from native ops, both terms >= 0.
+#: Elements per block of the elementwise binary losses on the CPU: three temporaries of
+#: 2 MiB (float32) stay in the L2/L3 caches, so the light passes cost little.
+BINARY_BLOCK_ELEMENTS = 1 << 19
+#: Beyond this ``|z|`` torch's ``sigmoid`` kernel returns 0 for ``sigmoid(-|z|)`` (``exp(|z|)``
+#: overflows) where the value is subnormal; such blocks take the generic formula.
+_SIGMOID_RANGE = {torch.float32: 80.0, torch.float64: 700.0}
 
-    ``l = log1p(exp(-|z|)) = -logsigmoid(|z|)`` is the only transcendental; with
-    ``softplus(+-z) = relu(+-z) + l``, ``lerp`` mixes the two relus -- torch's lerp uses
-    ``a + y (b - a)`` for y < 1/2 and ``b - (b - a)(1 - y)`` otherwise, so no term
-    cancels (``a - y z`` would lose ``(1 - y) z`` for soft labels near 1). Autograd
-    differentiates it; ``maximum`` splits the tie at ``z = 0`` so the slope there is
-    ``1/2 - y``, as the generic path's.
+
+def _binary_blocks(z: Any, *others: Any) -> list[tuple[slice, Any, tuple[Any, ...]]]:
+    """``(slice, z block, blocks of others)`` along axis 0; each of ``others`` is ``None``,
+    an array of z's shape, or one that broadcasts against it (sliced only when it spans
+    axis 0). Off the CPU one block: there the caches do not pay for the launches."""
+    n0 = z.shape[0]
+    per_row = max(1, z.numel() // max(n0, 1))
+    block = BINARY_BLOCK_ELEMENTS if z.device.type == "cpu" else z.numel()
+    return [
+        (sl, z[sl], tuple(a[sl] if a is not None and a.ndim == z.ndim and a.shape[0] == n0 != 1 else a for a in others))
+        for sl in _blocks(n0, per_row, block)
+    ]
+
+
+def _bce_logits_generic(zb: Any, yb: Any, wb: Any, pb: Any) -> Any:
+    from .._classification import _bce_with_logits_terms
+    from .._xp import namespace
+
+    return _bce_with_logits_terms(namespace(zb), zb, yb, wb, pb)
+
+
+def _scratch(like: Any, slots: int) -> list[Any]:
+    """``slots`` scratch tensors of ``like``'s shape, dtype and device (contents undefined).
+
+    On the CPU they are views of a per-thread buffer kept between calls (at most
+    ``slots`` x :data:`BINARY_BLOCK_ELEMENTS` elements): a fresh multi-megabyte tensor is
+    an ``mmap`` whose pages fault in on every call.
     """
-    if not _usable(z, y, weight, pos_weight, grad_ok=(z, y, weight, pos_weight)):
-        return None
-    if not (torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (z, y, weight, pos_weight))):
-        # no autograd: the same arithmetic in place, two temporaries fewer
-        t = z.abs()
-        l = F.logsigmoid(t)  # -log1p(exp(-|z|))
-        a = torch.clamp_min(z, 0, out=t)  # relu(z)
-        b = torch.sub(a, z)  # relu(-z), exact
-        if pos_weight is None:
-            loss = torch.lerp(a, b, y, out=b).sub_(l)
-        else:
-            loss = torch.lerp(a.sub_(l), b.sub_(l).mul_(pos_weight), y)
-        return loss if weight is None else loss.mul_(weight)
-    a = torch.maximum(z, z.new_zeros(()))  # relu(z); at 0 the slope is split, 1/2
-    b = a - z  # relu(-z), exact
-    l = F.logsigmoid(z.abs())  # -log1p(exp(-|z|))
-    if pos_weight is None:
-        loss = torch.lerp(a, b, y) - l
+    n = like.numel()
+    if like.device.type != "cpu" or n > BINARY_BLOCK_ELEMENTS:
+        return [torch.empty(like.shape, dtype=like.dtype, device=like.device) for _ in range(slots)]
+    store = _LOCAL.__dict__.setdefault("scratch", {})
+    buf = store.get(like.dtype)
+    if buf is None or buf.shape[0] < slots or buf.shape[1] < n:
+        buf = store[like.dtype] = torch.empty((max(slots, 3), max(n, BINARY_BLOCK_ELEMENTS)), dtype=like.dtype)
+    return [buf[i, :n].view(like.shape) for i in range(slots)]
+
+
+def _bce_logits_block(zb: Any, yb: Any, wb: Any, pb: Any, dst: Any | None) -> tuple[Any, Any, Any]:
+    """One block: ``(max |z|, the loss summed, -l summed)``; with ``dst`` the loss is written
+    there and the sums are ``None``; the last is ``None`` when ``l`` is in the loss.
+
+    ``l = log1p(exp(-|z|)) = -log1p(-sigmoid(-|z|))`` (torch's vectorised sigmoid and
+    log1p are much faster than its softplus); ``lerp(relu(z), relu(-z), y)`` mixes the two
+    relus -- torch's lerp uses ``a + y (b - a)`` for y < 1/2 and ``b - (b - a)(1 - y)``
+    otherwise, so no term cancels. Only valid where ``max |z|`` is within
+    :data:`_SIGMOID_RANGE` (the caller redoes other blocks).
+    """
+    nl, a, b = _scratch(zb, 3)
+    z_max = torch.amax(torch.abs(zb, out=nl))
+    torch.sigmoid(nl.neg_(), out=nl)  # sigmoid(-|z|), in (0, 1/2]
+    torch.log1p(nl.neg_(), out=nl)  # -l
+    torch.clamp_min(zb, 0, out=a)  # relu(z)
+    torch.sub(a, zb, out=b)  # relu(-z), exact
+    if pb is None:
+        loss = torch.lerp(a, b, yb, out=b if dst is None else dst)
+        if dst is None and wb is None:
+            return z_max, loss.sum(), nl.sum()  # sums of terms >= 0 and <= 0: one pass fewer
+        loss.sub_(nl)
     else:
-        loss = torch.lerp(a - l, (b - l) * pos_weight, y)
-    return loss if weight is None else loss * weight
+        loss = torch.lerp(a.sub_(nl), b.sub_(nl).mul_(pb), yb, out=b if dst is None else dst)
+    if wb is not None:
+        loss.mul_(wb)
+    return z_max, (None if dst is not None else loss.sum()), None
+
+
+class _BCEWithLogits(torch.autograd.Function):
+    """``(1 - y) softplus(z) + p y softplus(-z)`` reduced, blockwise; gradient for ``z`` only.
+
+    ``check_target`` validates ``y``: it gets the minimum and maximum of every block
+    (NaN propagates), taken while the block is in cache.
+    """
+
+    @staticmethod
+    def forward(ctx, z, y, weight, pos_weight, reduction, check_target):
+        out = torch.empty(z.shape, dtype=z.dtype, device=z.device) if reduction == "none" else None
+        blocks = _binary_blocks(z, y, weight, pos_weight)
+        extremes, z_max, sums, tails = [], [], [], []
+        for sl, zb, (yb, wb, pb) in blocks:
+            extremes += (torch.amin(yb), torch.amax(yb))
+            m, total, tail = _bce_logits_block(zb, yb, wb, pb, None if out is None else out[sl])
+            z_max.append(m)
+            sums.append(total)
+            tails.append(tail)
+        check_target(torch.stack(extremes))
+        # blocks beyond the sigmoid kernel's range (or with NaN) take the generic formula
+        generic = [not m <= _SIGMOID_RANGE[z.dtype] for m in torch.stack(z_max).tolist()]
+        for i, (sl, zb, (yb, wb, pb)) in enumerate(blocks):
+            if generic[i]:
+                loss = _bce_logits_generic(zb, yb, wb, pb)
+                if out is None:
+                    sums[i], tails[i] = loss.sum(), None
+                else:
+                    out[sl] = loss
+        ctx.save_for_backward(z, y, weight, pos_weight)
+        ctx.reduction, ctx.generic = reduction, generic
+        if out is not None:
+            return out
+        total = torch.stack(sums).sum()
+        tails = [t for t in tails if t is not None]
+        if tails:
+            total = total - torch.stack(tails).sum()
+        return total / z.numel() if reduction == "mean" else total
+
+    @staticmethod
+    def backward(ctx, g):
+        z, y, weight, pos_weight = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            g = g / z.numel()
+        grad = torch.empty(z.shape, dtype=z.dtype, device=z.device)
+        blocks = _binary_blocks(z, y, weight, pos_weight, g if g.ndim else None)
+        for (sl, zb, (yb, wb, pb, gb)), is_generic in zip(blocks, ctx.generic):
+            gb = g if gb is None else gb
+            gz = grad[sl]
+            if is_generic:  # outside the sigmoid kernel's range: the generic formula's derivative
+                with torch.enable_grad():
+                    zr = zb.detach().requires_grad_()
+                    gz.copy_(torch.autograd.grad(_bce_logits_generic(zr, yb, wb, pb), zr, gb.expand(zb.shape))[0])
+                continue
+            # d/dz = w [(1 - y) sigmoid(z) - p y sigmoid(-z)]: both terms accurate, lerp cancels nothing
+            (t,) = _scratch(zb, 1)
+            neg = torch.sigmoid(torch.neg(zb, out=t), out=t).neg_()
+            if pb is not None:
+                neg.mul_(pb)
+            torch.lerp(torch.sigmoid(zb, out=gz), neg, yb, out=gz).mul_(gb)
+            if wb is not None:
+                gz.mul_(wb)
+        return grad, None, None, None, None, None
+
+
+def binary_cross_entropy_with_logits(
+    z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str, check_target: Any
+) -> Any:
+    if z.ndim == 0 or z.numel() == 0 or not _usable(z, y, weight, pos_weight, grad_ok=(z,)):
+        return None  # a gradient for y, weight or pos_weight: the generic path's autograd
+    return _BCEWithLogits.apply(z, y, weight, pos_weight, reduction, check_target)
 
 
 class _BinaryCrossEntropy(torch.autograd.Function):
