@@ -342,24 +342,35 @@ def _bce_logits_generic(zb: Any, yb: Any, wb: Any, pb: Any) -> Any:
     return _bce_with_logits_terms(namespace(zb), zb, yb, wb, pb)
 
 
-def _scratch(like: Any, slots: int) -> list[Any]:
-    """``slots`` scratch tensors of ``like``'s shape, dtype and device (contents undefined).
+class _Scratch:
+    """Scratch tensors shaped like the blocks of one call (contents undefined).
 
-    On the CPU they are views of a per-thread buffer kept between calls (at most
-    ``slots`` x :data:`BINARY_BLOCK_ELEMENTS` elements): a fresh multi-megabyte tensor is
-    an ``mmap`` whose pages fault in on every call.
+    On the CPU they are views of a per-thread buffer kept between calls (at most three
+    blocks of :data:`BINARY_BLOCK_ELEMENTS` elements): a fresh multi-megabyte tensor is an
+    ``mmap`` whose pages fault in on every call. Views are made once per block shape.
     """
-    n = like.numel()
-    if like.device.type != "cpu" or n > BINARY_BLOCK_ELEMENTS:
-        return [torch.empty(like.shape, dtype=like.dtype, device=like.device) for _ in range(slots)]
-    store = _LOCAL.__dict__.setdefault("scratch", {})
-    buf = store.get(like.dtype)
-    if buf is None or buf.shape[0] < slots or buf.shape[1] < n:
-        buf = store[like.dtype] = torch.empty((max(slots, 3), max(n, BINARY_BLOCK_ELEMENTS)), dtype=like.dtype)
-    return [buf[i, :n].view(like.shape) for i in range(slots)]
+
+    def __init__(self) -> None:
+        self._shape, self._views = None, None
+
+    def __call__(self, like: Any, slots: int = 3) -> list[Any]:
+        if like.shape != self._shape:
+            self._shape, self._views = like.shape, self._make(like)
+        return self._views[:slots]
+
+    @staticmethod
+    def _make(like: Any) -> list[Any]:
+        n = like.numel()
+        if like.device.type != "cpu" or n > BINARY_BLOCK_ELEMENTS:
+            return [torch.empty(like.shape, dtype=like.dtype, device=like.device) for _ in range(3)]
+        store = _LOCAL.__dict__.setdefault("scratch", {})
+        buf = store.get(like.dtype)
+        if buf is None or buf.shape[1] < n:
+            buf = store[like.dtype] = torch.empty((3, max(n, BINARY_BLOCK_ELEMENTS)), dtype=like.dtype)
+        return [buf[i, :n].view(like.shape) for i in range(3)]
 
 
-def _bce_logits_block(zb: Any, yb: Any, wb: Any, pb: Any, dst: Any | None) -> tuple[Any, Any, Any]:
+def _bce_logits_block(zb: Any, yb: Any, wb: Any, pb: Any, dst: Any | None, scratch: _Scratch) -> tuple[Any, Any, Any]:
     """One block: ``(max |z|, the loss summed, -l summed)``; with ``dst`` the loss is written
     there and the sums are ``None``; the last is ``None`` when ``l`` is in the loss.
 
@@ -369,7 +380,7 @@ def _bce_logits_block(zb: Any, yb: Any, wb: Any, pb: Any, dst: Any | None) -> tu
     otherwise, so no term cancels. Only valid where ``max |z|`` is within
     :data:`_SIGMOID_RANGE` (the caller redoes other blocks).
     """
-    nl, a, b = _scratch(zb, 3)
+    nl, a, b = scratch(zb)
     z_max = torch.amax(torch.abs(zb, out=nl))
     torch.sigmoid(nl.neg_(), out=nl)  # sigmoid(-|z|), in (0, 1/2]
     torch.log1p(nl.neg_(), out=nl)  # -l
@@ -399,9 +410,10 @@ class _BCEWithLogits(torch.autograd.Function):
         out = torch.empty(z.shape, dtype=z.dtype, device=z.device) if reduction == "none" else None
         blocks = _binary_blocks(z, y, weight, pos_weight)
         extremes, z_max, sums, tails = [], [], [], []
+        scratch = _Scratch()
         for sl, zb, (yb, wb, pb) in blocks:
             extremes += (torch.amin(yb), torch.amax(yb))
-            m, total, tail = _bce_logits_block(zb, yb, wb, pb, None if out is None else out[sl])
+            m, total, tail = _bce_logits_block(zb, yb, wb, pb, None if out is None else out[sl], scratch)
             z_max.append(m)
             sums.append(total)
             tails.append(tail)
@@ -432,6 +444,7 @@ class _BCEWithLogits(torch.autograd.Function):
             g = g / z.numel()
         grad = torch.empty(z.shape, dtype=z.dtype, device=z.device)
         blocks = _binary_blocks(z, y, weight, pos_weight, g if g.ndim else None)
+        scratch = _Scratch()
         for (sl, zb, (yb, wb, pb, gb)), is_generic in zip(blocks, ctx.generic):
             gb = g if gb is None else gb
             gz = grad[sl]
@@ -441,7 +454,7 @@ class _BCEWithLogits(torch.autograd.Function):
                     gz.copy_(torch.autograd.grad(_bce_logits_generic(zr, yb, wb, pb), zr, gb.expand(zb.shape))[0])
                 continue
             # d/dz = w [(1 - y) sigmoid(z) - p y sigmoid(-z)]: both terms accurate, lerp cancels nothing
-            (t,) = _scratch(zb, 1)
+            (t,) = scratch(zb, 1)
             neg = torch.sigmoid(torch.neg(zb, out=t), out=t).neg_()
             if pb is not None:
                 neg.mul_(pb)
