@@ -25,7 +25,7 @@ from ._validation import (
     poison,
     warn_if_probability_rows,
 )
-from ._xp import compute_dtype, device, finish, namespace
+from ._xp import compute_dtype, device, finish, is_concrete, namespace
 
 __all__ = [
     "binary_cross_entropy",
@@ -184,13 +184,23 @@ def _bce_with_logits_terms(xp: Any, z: Any, y: Any, w: Any, pw: Any) -> Any:
 
 
 def _class_targets(xp: Any, input: Any, target: Any, weight: Any, ignore_index: int, work: Any):
-    """Batch an unbatched call and return (input, safe target, valid mask, per-target weight)."""
+    """Batch an unbatched call and return (input, safe target, valid mask, per-target weight).
+
+    The mask is ``None`` when every target counts: concrete targets all within range and
+    an ``ignore_index`` outside it (two reductions, no boolean masks -- the common case).
+    """
     n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     # any integer dtype in; gather/take want the namespace's indexing dtype (int64, or
     # int32 on JAX without x64, where asking for int64 would warn)
     index_dtype = xp.__array_namespace_info__().default_dtypes(device=device(target))["indexing"]
     if target.dtype != index_dtype:
         target = xp.astype(target, index_dtype)
+    if _every_target_counts(xp, target, n_classes, ignore_index):
+        if input.ndim == 1:
+            input, target = input[None, ...], target[None, ...]
+        if weight is None:
+            return input, target, None, xp.ones(tuple(target.shape), dtype=work, device=device(target))
+        return input, target, None, _take(xp, weight, target)
     valid = target != ignore_index
     in_range = (target >= 0) & (target < n_classes)
     unchecked = check_values(
@@ -209,6 +219,23 @@ def _class_targets(xp: Any, input: Any, target: Any, weight: Any, ignore_index: 
         w_t = xp.where(valid, _take(xp, weight, safe), 0)
     # lazy/traced targets: an out-of-range index gives NaN rather than reading class 0
     return input, safe, valid, poison(xp, w_t, unchecked)
+
+
+def _every_target_counts(xp: Any, target: Any, n_classes: int, ignore_index: int) -> bool:
+    """Whether every (concrete) target is a class in [0, n_classes) and none is ignored."""
+    if 0 <= ignore_index < n_classes or math.prod(target.shape) == 0 or not is_concrete(target):
+        return False
+    lo, hi = xp.min(target), xp.max(target)
+    # under jax.jit a closed-over target is concrete but what is computed from it is a tracer
+    return is_concrete(lo, hi) and 0 <= int(lo) and int(hi) < n_classes
+
+
+def _reduce_counted(xp: Any, loss: Any, valid: Any, w_t: Any, weighted: bool, reduction: str) -> Any:
+    """Reduce a per-target loss: ignored targets add 0, and ``"mean"`` divides by the summed
+    weights of the counted targets (by their number when every target counts unweighted)."""
+    if valid is not None:
+        loss = xp.where(valid, loss, 0)
+    return reduce(loss, reduction, xp=xp, denominator=w_t if weighted or valid is not None else None)
 
 
 def _take(xp: Any, values: Any, index: Any) -> Any:
@@ -301,8 +328,7 @@ def nll_loss(
     fast = _fast.nll_loss(xp, x, safe, valid, w, ignore_index, reduction)
     if fast is not None:
         return finish(xp, _unbatch(fast, unbatched, reduction), dtype)
-    loss = xp.where(valid, -(w_t * _pick(xp, x, safe)), 0)
-    out = reduce(loss, reduction, xp=xp, denominator=w_t)
+    out = _reduce_counted(xp, -(w_t * _pick(xp, x, safe)), valid, w_t, w is not None, reduction)
     return finish(xp, _unbatch(out, unbatched, reduction), dtype)
 
 
@@ -383,8 +409,7 @@ def cross_entropy(
     x, safe, valid, w_t = _class_targets(xp, x, target, w, ignore_index, work)
     loss = _fast.cross_entropy_indices(xp, x, safe, w_t, w, eps)
     if loss is not None:
-        out = reduce(xp.where(valid, loss, 0), reduction, xp=xp, denominator=w_t)
-        return finish(xp, _unbatch(out, unbatched, reduction), dtype)
+        return finish(xp, _unbatch(_reduce_counted(xp, loss, valid, w_t, w is not None, reduction), unbatched, reduction), dtype)
     m, tail = _lse_parts(xp, x, 1)
     m, tail = xp.squeeze(m, axis=1), xp.squeeze(tail, axis=1)
     loss = w_t * ((m - _pick(xp, x, safe)) + tail)
@@ -393,6 +418,5 @@ def cross_entropy(
         if w is not None:
             nlp = nlp * _class_axis_weight(xp, w, x.ndim)
         loss = (1 - eps) * loss + (eps / n_classes) * xp.sum(nlp, axis=1)
-    loss = xp.where(valid, loss, 0)
-    out = reduce(loss, reduction, xp=xp, denominator=w_t)
+    out = _reduce_counted(xp, loss, valid, w_t, w is not None, reduction)
     return finish(xp, _unbatch(out, unbatched, reduction), dtype)

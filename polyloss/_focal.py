@@ -11,6 +11,7 @@ from ._classification import (
     _class_mask,
     _class_targets,
     _pick,
+    _reduce_counted,
     _to,
     _unbatch,
 )
@@ -244,6 +245,5 @@ def softmax_focal_loss(
         m_ex, tail_ex = xp.squeeze(m_ex, axis=1), xp.squeeze(tail_ex, axis=1)
         log_1m_pt = (m_ex - m) + (tail_ex - tail)
         loss = w_t * (_modulating(xp, log_1m_pt, gamma) * nll)
-    loss = xp.where(valid, loss, 0)
-    out = reduce(loss, reduction, xp=xp, denominator=w_t)
+    out = _reduce_counted(xp, loss, valid, w_t, w is not None, reduction)
     return finish(xp, _unbatch(out, unbatched, reduction), dtype)

@@ -278,8 +278,9 @@ def warn_if_probability_rows(xp: Any, x: Any, axis: int, function: str) -> None:
         return xp.all((v >= 0) & (v <= 1)) & xp.all(xp.abs(rows - 1) <= tol)
 
     if axis > 0 and x.shape[0] > 1:
-        first = looks_like_probabilities(x[0, ...], axis - 1)
-        if not is_concrete(first) or not bool(first):
+        first = x[0, ...]
+        lowest = xp.min(first)  # logits almost always have a negative value: one reduction decides
+        if not is_concrete(lowest) or not bool(lowest >= 0) or not bool(looks_like_probabilities(first, axis - 1)):
             return  # traced (a constant inside jax.jit), or the first sample has a row of logits
     check_values(
         xp, ~looks_like_probabilities(x, axis), x,

@@ -99,8 +99,13 @@ def is_concrete(*arrays: Any) -> bool:
     False for JAX tracers (inside ``jit``/``grad``), Dask arrays (lazy) and
     PyTorch ``meta`` tensors: data-dependent checks are skipped for those.
     """
+    torch = sys.modules.get("torch")
     for a in arrays:
         if a is None:
+            continue
+        if torch is not None and isinstance(a, torch.Tensor):  # the common case first: cheap
+            if a.device.type == "meta":
+                return False
             continue
         if compat.is_jax_array(a):
             import jax  # already imported: ``a`` is a JAX array
@@ -109,8 +114,6 @@ def is_concrete(*arrays: Any) -> bool:
                 return False
             continue  # an eager JAX array has concrete values
         if compat.is_lazy_array(a):
-            return False
-        if compat.is_torch_array(a) and a.device.type == "meta":
             return False
     return True
 

@@ -152,7 +152,7 @@ def nll_loss(xp: Any, x: Any, safe: Any, valid: Any, weight: Any, ignore_index: 
     """The reduced NLL loss from torch's native kernel, or ``None``.
 
     ``x`` batched (N, C, d1, ...) in the compute dtype; ``safe`` the validated targets
-    (in range), ``valid`` where they are not ``ignore_index``.
+    (in range), ``valid`` where they are not ``ignore_index`` (``None``: everywhere).
     """
     if not enabled() or _kind(xp) != "torch":
         return None

@@ -419,7 +419,8 @@ class _BCEWithLogits(torch.autograd.Function):
             tails.append(tail)
         check_target(torch.stack(extremes))
         # blocks beyond the sigmoid kernel's range (or with NaN) take the generic formula
-        generic = [not m <= _SIGMOID_RANGE[z.dtype] for m in torch.stack(z_max).tolist()]
+        in_range = torch.stack(z_max) <= _SIGMOID_RANGE[z.dtype]
+        generic = [False] * len(blocks) if bool(in_range.all()) else [not bool(v) for v in in_range]
         for i, (sl, zb, (yb, wb, pb)) in enumerate(blocks):
             if generic[i]:
                 loss = _bce_logits_generic(zb, yb, wb, pb)
@@ -504,5 +505,5 @@ def binary_cross_entropy(p: Any, y: Any, weight: Any) -> Any:
 def nll_loss(x: Any, safe: Any, valid: Any, weight: Any, ignore_index: int, reduction: str) -> Any:
     if not _usable(x, safe, weight, grad_ok=(x,)):
         return None
-    target = torch.where(valid, safe, ignore_index)
+    target = safe if valid is None else torch.where(valid, safe, ignore_index)
     return F.nll_loss(x, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
