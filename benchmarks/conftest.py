@@ -12,6 +12,7 @@ Environment:
 ``POLYLOSS_BACKEND``         comma-separated backends to benchmark (numpy, torch, jax); all by default
 ``POLYLOSS_BENCH_THREADS``   intra-op threads for torch and XLA (default: the libraries' own)
 ``POLYLOSS_BENCH_ROUNDS``    rounds per heavy benchmark (default 7; the median is reported)
+``POLYLOSS_BENCH_MALLOC``    ``steady`` (default) or ``default``: see :func:`_steady_allocator`
 
 Every benchmark records in ``extra_info``: backend, loss, measure (``fwd`` or ``fwd+bwd``),
 shape, elements, implementation and its role (``subject``: polyloss; ``peer``: what the
@@ -20,6 +21,7 @@ goal compares against; ``other``: further peers; ``reference``: polyloss with fa
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import subprocess
@@ -31,6 +33,30 @@ BENCH_BACKENDS = ("numpy", "torch", "jax")
 LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else None
 THREADS = os.environ.get("POLYLOSS_BENCH_THREADS", "").strip()
 ROUNDS = int(os.environ.get("POLYLOSS_BENCH_ROUNDS", "7"))
+
+def _steady_allocator() -> str:
+    """Make glibc reuse freed memory instead of returning it to the system.
+
+    By default glibc serves a large allocation with a fresh ``mmap`` (or trims the heap once
+    enough is free), so a loss that allocates multi-megabyte temporaries on every call pays
+    page faults on every call -- or not, depending on what else the process holds:
+    ``F.binary_cross_entropy_with_logits`` at 4M elements then takes anything from 4 to
+    17 ms within one machine. Raising the mmap threshold to its maximum (32 MiB) and
+    disabling the trim makes every implementation run with warm memory: reproducible, and
+    the best case for the peers (polyloss's blocked paths reuse their buffers anyway).
+    """
+    if os.environ.get("POLYLOSS_BENCH_MALLOC", "steady").strip() != "steady":
+        return "glibc defaults"
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        ok = libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 2**31 - 1)
+    except (OSError, AttributeError):
+        ok = False
+    return "glibc: mmap threshold 32 MiB, no trim (warm memory)" if ok else "system default (not glibc)"
+
+
+ALLOCATOR = _steady_allocator()  # before the array libraries allocate anything
 
 if THREADS:
     # XLA reads its flags when jax initialises its CPU client: set them before any import
@@ -102,6 +128,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "logical_cpus": os.cpu_count(),
         "versions": _versions(),
         "threads": THREADS or "library default",
+        "allocator": ALLOCATOR,
         "loadavg_at_start": LOAD_AT_START,
         "platform": platform.platform(),
     }

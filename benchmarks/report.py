@@ -186,6 +186,7 @@ def machine_text(machines: list[dict]) -> str:
             f"{pl.get('logical_cpus', '?')} logical CPUs, intra-op threads: {pl.get('threads', '?')}"
             + (f" (torch {pl['torch_threads']})" if "torch_threads" in pl else "")
             + (f", JAX on {pl['jax_backend']}" if "jax_backend" in pl else "")
+            + (f"; allocator: {pl['allocator']}" if "allocator" in pl else "")
             + f"; load average {fmt_load(load[0])} at start, {fmt_load(load[1])} at end; {pl.get('platform', '')}"
         )
         lines.append(f"  - versions: {versions}")
