@@ -12,7 +12,8 @@ Environment:
 ``POLYLOSS_BACKEND``         comma-separated backends to benchmark (numpy, torch, jax); all by default
 ``POLYLOSS_BENCH_THREADS``   intra-op threads for torch and XLA (default: the libraries' own)
 ``POLYLOSS_BENCH_ROUNDS``    rounds per heavy benchmark (default 7; the median is reported)
-``POLYLOSS_BENCH_MALLOC``    ``steady`` (default) or ``default``: see :func:`_steady_allocator`
+``POLYLOSS_BENCH_MALLOC``    ``steady``: warm memory for every implementation (see :func:`_steady_allocator`);
+                             unset: the allocator's defaults, as a user's process runs
 
 Every benchmark records in ``extra_info``: backend, loss, measure (``fwd`` or ``fwd+bwd``),
 shape, elements, implementation and its role (``subject``: polyloss; ``peer``: what the
@@ -44,9 +45,11 @@ def _steady_allocator() -> str:
     17 ms within one machine. Raising the mmap threshold to its maximum (32 MiB) and
     disabling the trim makes every implementation run with warm memory: reproducible, and
     the best case for the peers (polyloss's blocked paths reuse their buffers anyway).
+    Opt-in (``POLYLOSS_BENCH_MALLOC=steady``): by default a run measures what a user's
+    process gets.
     """
-    if os.environ.get("POLYLOSS_BENCH_MALLOC", "steady").strip() != "steady":
-        return "glibc defaults"
+    if os.environ.get("POLYLOSS_BENCH_MALLOC", "").strip() != "steady":
+        return "defaults"
     try:
         libc = ctypes.CDLL("libc.so.6")
         m_trim_threshold, m_mmap_threshold = -1, -3

@@ -398,6 +398,11 @@ def _bce_logits_block(zb: Any, yb: Any, wb: Any, pb: Any, dst: Any | None, scrat
     return z_max, (None if dst is not None else loss.sum()), None
 
 
+def _stacked(values: list[Any]) -> Any:
+    """0-d tensors as one tensor (the one itself when alone: one kernel launch fewer)."""
+    return values[0] if len(values) == 1 else torch.stack(values)
+
+
 class _BCEWithLogits(torch.autograd.Function):
     """``(1 - y) softplus(z) + p y softplus(-z)`` reduced, blockwise; gradient for ``z`` only.
 
@@ -419,8 +424,8 @@ class _BCEWithLogits(torch.autograd.Function):
             tails.append(tail)
         check_target(torch.stack(extremes))
         # blocks beyond the sigmoid kernel's range (or with NaN) take the generic formula
-        in_range = torch.stack(z_max) <= _SIGMOID_RANGE[z.dtype]
-        generic = [False] * len(blocks) if bool(in_range.all()) else [not bool(v) for v in in_range]
+        in_range = _stacked(z_max) <= _SIGMOID_RANGE[z.dtype]
+        generic = [False] * len(blocks) if bool(in_range.all()) else [not bool(v) for v in in_range.reshape(-1)]
         for i, (sl, zb, (yb, wb, pb)) in enumerate(blocks):
             if generic[i]:
                 loss = _bce_logits_generic(zb, yb, wb, pb)
@@ -432,10 +437,10 @@ class _BCEWithLogits(torch.autograd.Function):
         ctx.reduction, ctx.generic = reduction, generic
         if out is not None:
             return out
-        total = torch.stack(sums).sum()
+        total = _stacked(sums).sum()
         tails = [t for t in tails if t is not None]
         if tails:
-            total = total - torch.stack(tails).sum()
+            total = total - _stacked(tails).sum()
         return total / z.numel() if reduction == "mean" else total
 
     @staticmethod
