@@ -115,9 +115,9 @@ def round_to(x: Fraction | float | int, fmt: FloatFormat) -> float:
     q = ulp(x, fmt)
     y = _round_half_even(x / q) * q
     if abs(y) > fmt.max_finite:
-        return math.copysign(math.inf, x)
+        return math.inf if x > 0 else -math.inf  # (x may be beyond the float64 range)
     if y == 0:
-        return math.copysign(0.0, x)
+        return 0.0 if x > 0 else -0.0
     return float(y)  # exact: every supported format is a subset of float64
 
 

@@ -188,6 +188,13 @@ def test_round_to_ties_and_overflow():
     assert round_to(65519, f16) == 65504.0
     assert round_to(65520, f16) == math.inf  # halfway to 65536: ties to even = overflow
     assert round_to(Fraction(1) + Fraction(1, 2**11), f16) == 1.0  # tie, to even
+    # values beyond the float64 range (an oracle's exact result) overflow to inf, and tiny
+    # ones underflow to a signed zero, in every format
+    for fmt in FORMATS.values():
+        assert round_to(Fraction(2) ** 1100, fmt) == math.inf
+        assert round_to(-(Fraction(3) ** 700), fmt) == -math.inf
+        tiny = round_to(-Fraction(1, 2**1200), fmt)
+        assert tiny == 0 and math.copysign(1, tiny) == -1
     assert round_to(Fraction(1) + Fraction(3, 2**11), f16) == 1.001953125
     assert round_to(Fraction(1, 2**25), f16) == 0.0  # half the smallest subnormal: ties to even
     assert round_to(-Fraction(1, 2**30), f16) == 0.0 and math.copysign(1, round_to(-Fraction(1, 2**30), f16)) < 0
