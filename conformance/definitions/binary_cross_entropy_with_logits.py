@@ -82,5 +82,9 @@ def specs():
              tags=("pos-weight", "weights")),
         grad("grad_extreme", (F(["1e4", "-1e4", "1e4", "-1e4"]), F(["0", "1", "1", "0"])), {"reduction": "sum"},
              tags=("extreme",), description="gradients [1, -1, 0, 0]: finite at extreme logits"),
+        grad("grad_confident", (F(["20", "-20", "40", "-40"]), F(["1", "0", "1", "0"])), {"reduction": "sum"},
+             dtypes=("float64", "float32"), tags=("cancellation",),
+             description="[-sigmoid(-20), sigmoid(-20), -sigmoid(-40), sigmoid(-40)]: the textbook "
+             "sigmoid(z) - y rounds the confident, correct predictions' gradients to 0"),
         grad("grad_low", (F(["0.5", "-1.5", "2"]), F(["1", "0", "0.5"])), dtypes=LOW),
     ]

@@ -181,5 +181,9 @@ def specs():
         grad("grad_kdim", (_KX, _KT), {"reduction": "sum"}, tags=("kdim", "ignored")),
         grad("grad_extreme", (F([["1e4", "-1e4"], ["-1e4", "1e4"], ["1e4", "1e4"]]), I([1, 1, 0])), {"reduction": "sum"},
              tags=("extreme",), description="gradients [[1, -1], [0, 0], [-0.5, 0.5]]: finite at extreme logits"),
+        grad("grad_confident", (F([["0", "-40"], ["45", "0"]]), I([0, 0])), {"reduction": "sum"},
+             dtypes=("float64", "float32"), tags=("cancellation",),
+             description="[[-p, p], [-q, q]] with p = 4.25e-18, q = 2.9e-20: softmax - onehot "
+             "rounds the confident, correct rows' gradients to 0"),
         grad("grad_low", (F([["0.5", "-1.5", "2"], ["-0.25", "3", "-4"]]), I([2, 0])), dtypes=LOW),
     ]

@@ -125,21 +125,31 @@ def _log_softmax_block(xb: Any, yb: Any, tb: Any | None) -> tuple[Any, Any] | No
     # S < 2: exactly one term is 1 (the max); log1p of the others keeps the tail's digits.
     # Rows with a non-finite max take the generic formula (its shift-by-0 convention).
     low = ~(s >= 2)
-    finite = torch.isfinite(m)
     if bool(low.any()):
         rest = torch.where(e < 1, e, 0).sum(1, keepdim=True)
         tail = torch.where(low, torch.log1p(rest), tail)
-    if not bool(finite.all()):
-        flag = ~finite.squeeze(1)
-        y_rows, m_rows, t_rows = _generic_rows(xb, flag)
-        m = m.clone()
-        m.movedim(1, -1)[flag] = m_rows.unsqueeze(-1)
-        tail.movedim(1, -1)[flag] = t_rows.unsqueeze(-1)
-        yb.sub_(tail)
+    m, tail, flag, y_rows = _patch_nonfinite(xb, m, tail)
+    yb.sub_(tail)
+    if flag is not None:
         yb.movedim(1, -1)[flag] = y_rows
-    else:
-        yb.sub_(tail)
     return m, s
+
+
+def _patch_nonfinite(xb: Any, m: Any, tail: Any) -> tuple[Any, Any, Any, Any]:
+    """Rows whose maximum is not finite take the generic formula (its shift-by-0 convention).
+
+    ``m`` and ``tail`` are kept along dim 1; returns them patched, with the rows' flag and
+    log-probabilities (``None, None`` when every maximum is finite).
+    """
+    finite = torch.isfinite(m)
+    if bool(finite.all()):
+        return m, tail, None, None
+    flag = ~finite.squeeze(1)
+    y_rows, m_rows, t_rows = _generic_rows(xb, flag)
+    m = m.clone()
+    m.movedim(1, -1)[flag] = m_rows.unsqueeze(-1)
+    tail.movedim(1, -1)[flag] = t_rows.unsqueeze(-1)
+    return m, tail, flag, y_rows
 
 
 def _unpack_stats(saved: tuple[Any, ...], composed: list[bool]) -> list[tuple[Any, Any] | None]:
@@ -157,13 +167,7 @@ def _nll_small_c(xb: Any, tb: Any, buf: Any) -> tuple[Any, Any, Any]:
     if bool(low.any()):
         rest = e.masked_fill_(e >= 1, 0).sum(1, keepdim=True)  # the terms other than the max
         tail = torch.where(low, torch.log1p(rest), tail)
-        finite = torch.isfinite(m)
-        if not bool(finite.all()):
-            flag = ~finite.squeeze(1)
-            _, m_rows, t_rows = _generic_rows(xb, flag)
-            m = m.clone()
-            m.movedim(1, -1)[flag] = m_rows.unsqueeze(-1)
-            tail.movedim(1, -1)[flag] = t_rows.unsqueeze(-1)
+        m, tail, _, _ = _patch_nonfinite(xb, m, tail)
     nll = (m - xb.gather(1, tb.unsqueeze(1))).add_(tail).squeeze(1)
     return nll, m, s
 
