@@ -9,8 +9,8 @@ only when it matters:
 * ``log S`` is exact enough unless ``S < 2`` (see ``_torch``); positions where that
   happens and the target is the argmax (any class, with smoothing) are corrected with
   the generic formula -- nothing at all when there are none (``lax.switch`` on a
-  count), a gather of at most ``N / 16`` rows when there are few, every row otherwise (in
-  blocks of ``N / 16`` rows: no temporary is N x C);
+  count), a gather of at most ``N / 16`` rows when there are few, every row otherwise (for
+  more than ``SMALL_C`` classes in blocks of ``N / 16`` rows: no temporary is N x C);
 * with few classes (``C <= SMALL_C``) a variadic reduction yields ``S`` and the sum of
   the non-maximal terms in the same pass, as fast as optax's single sum.
 
@@ -103,8 +103,10 @@ def _lse(x: Any, flag_of: Any) -> tuple[Any, Any]:
 
     def every(ops):
         x, m, tail, flag = ops
-        # row blocks of `few`: the generic formula's temporaries stay (few, C), not (N, C)
-        mg, tg = jax.lax.map(lambda r: tuple(v[0] for v in _generic_lse(r[None])), x, batch_size=few)
+        if C <= SMALL_C:  # temporaries the size of x: a loop would cost more than it saves
+            mg, tg = _generic_lse(x)
+        else:  # row blocks of `few`: the generic formula's temporaries stay (few, C), not (N, C)
+            mg, tg = jax.lax.map(lambda r: tuple(v[0] for v in _generic_lse(r[None])), x, batch_size=few)
         return jnp.where(flag, mg, m), jnp.where(flag, tg, tail)
 
     branch = jnp.where(count == 0, 0, jnp.where(count <= few, 1, 2))
