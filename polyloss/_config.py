@@ -30,6 +30,10 @@ _DEFAULTS: dict[str, Any] = {
     # False forces the generic array-API definition. Both agree to rounding and neither is
     # less accurate. The environment variable POLYLOSS_FAST_PATHS=0 turns them off by default.
     "fast_paths": os.environ.get("POLYLOSS_FAST_PATHS", "1").strip().lower() not in ("0", "false", "off", "no"),
+    # threads -- how many threads the NumPy fast paths may share a large input (4M elements
+    # or more) among, by rows: NumPy's ufuncs release the GIL. None: one per CPU; 1: only
+    # the calling thread. Results do not depend on it.
+    "threads": None,
 }
 
 _GLOBAL: dict[str, Any] = dict(_DEFAULTS)  # set_options(): the whole process, replaced (never mutated)
@@ -54,6 +58,13 @@ def _check(name: str, value: Any) -> None:
     if isinstance(_DEFAULTS[name], bool) and not isinstance(value, bool):
         msg = f"option `{name}` must be a bool; got {type(value).__name__} {value!r}"
         raise TypeError(msg)
+    if name == "threads" and value is not None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            msg = f"option `threads` must be None or a positive int; got {type(value).__name__} {value!r}"
+            raise TypeError(msg)
+        if value < 1:
+            msg = f"option `threads` must be None or a positive int; got {value!r}"
+            raise ValueError(msg)
 
 
 def get_options() -> dict[str, Any]:

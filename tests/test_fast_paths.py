@@ -465,6 +465,99 @@ def test_jax_corrections_every_branch(confident_rows):
             assert _rel(got[0], _mp_ce(x[0], 0)) <= 1e-13
 
 
+# -- NumPy threads ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def numpy_threads(monkeypatch):
+    """Every input counts as large: the NumPy paths share rows out over threads."""
+    monkeypatch.setattr(_numpy, "PARALLEL_ELEMENTS", 0)
+    monkeypatch.setattr(_numpy, "BLOCK_ELEMENTS", 64)
+
+
+def _thread_counts(f):
+    """``f()`` with 1, 2 and 3 threads (3 does not divide the rows evenly)."""
+    out = []
+    for threads in (1, 2, 3):
+        with pl.options(threads=threads):
+            out.append(np.asarray(f()))
+    return out
+
+
+def test_numpy_results_do_not_depend_on_threads(numpy_threads, rng):
+    x = rng.standard_normal((37, 7)) * 3
+    x[5] = [0.0] + [-40.0] * 6  # a confident row: its tiny loss is redone after the blocks
+    x[30, 2] = np.inf  # a row with a +inf maximum: the generic formula
+    t = rng.integers(0, 7, 37)
+    q = rng.dirichlet(np.ones(7), 37)
+    w = rng.random(7) + 0.1
+    z, y = rng.standard_normal((37, 5)) * 4, rng.random((37, 5))
+    pw, bw = rng.random(5) * 3, rng.random((37, 1))
+    calls = [
+        lambda: pl.cross_entropy(x, t, reduction="none"),
+        lambda: pl.cross_entropy(x, t, weight=w, label_smoothing=0.2, reduction="none"),
+        lambda: pl.cross_entropy(x[:, :, None].repeat(3, axis=2), t[:, None].repeat(3, axis=1), reduction="none"),
+        lambda: pl.cross_entropy(x, q, weight=w, label_smoothing=0.1, reduction="none"),
+        lambda: pl.binary_cross_entropy_with_logits(z, y, weight=bw, pos_weight=pw, reduction="none"),
+        lambda: pl.binary_cross_entropy_with_logits(z, y, reduction="none"),
+    ]
+    for f in calls:
+        one, *more = _thread_counts(f)
+        with pl.options(fast_paths=False), np.errstate(invalid="ignore"):  # the generic path's inf - inf
+            generic = np.asarray(f())
+        for other in more:
+            np.testing.assert_array_equal(other, one)  # bit for bit
+        np.testing.assert_allclose(one, generic, rtol=1e-12, atol=0)
+
+
+def test_numpy_threads_raise_for_a_bad_target_in_any_share(numpy_threads):
+    y = np.full((40, 3), 0.5)
+    y[-1, -1] = 2.0  # in the last thread's share
+    with pl.options(threads=3), pytest.raises(ValueError, match=r"`target` must hold probabilities"):
+        pl.binary_cross_entropy_with_logits(np.zeros((40, 3)), y)
+    t = np.zeros(40, dtype=np.int64)
+    t[-1] = 9
+    with pl.options(threads=3), pytest.raises(IndexError, match="class indices must be in"):
+        pl.cross_entropy(np.zeros((40, 3)), t)
+
+
+_FORK_SCRIPT = """
+import multiprocessing, numpy as np, polyloss as pl
+from polyloss._fast import _numpy
+_numpy.PARALLEL_ELEMENTS = 0  # every input is shared out over threads
+
+def loss():
+    x = np.random.default_rng(0).standard_normal((64, 10))
+    with pl.options(threads=2):
+        return float(pl.cross_entropy(x, np.zeros(64, dtype=np.int64)))
+
+def child(conn):
+    conn.send(loss())
+
+if __name__ == "__main__":
+    want = loss()  # starts the pool in this process
+    ctx = multiprocessing.get_context("fork")
+    parent, end = ctx.Pipe()
+    p = ctx.Process(target=child, args=(end,))
+    p.start()
+    assert parent.poll(60), "the forked process did not answer within 60 s"
+    assert parent.recv() == want
+    p.join(10)
+    print("ok")
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork is the default start method only on Linux")
+def test_numpy_threads_survive_fork(tmp_path):
+    """A process forked after the thread pool started gets a pool of its own (the
+    inherited one has no threads): it computes instead of waiting forever. In a fresh
+    interpreter: JAX and torch, imported here, warn about forking their own threads."""
+    script = tmp_path / "fork_check.py"
+    script.write_text(_FORK_SCRIPT)
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+
+
 # -- the switch, memory, conformance ---------------------------------------------------------------
 
 

@@ -92,6 +92,9 @@ def test_options_block_is_local_set_options_is_process_wide():
         ({"detect_mistake": True}, ValueError, "unknown polyloss option `detect_mistake`"),
         ({"detect_mistakes": 1}, TypeError, "`detect_mistakes` must be a bool; got int 1"),
         ({"detect_mistakes": "yes"}, TypeError, "`detect_mistakes` must be a bool; got str"),
+        ({"threads": 0}, ValueError, "`threads` must be None or a positive int; got 0"),
+        ({"threads": 2.0}, TypeError, "`threads` must be None or a positive int; got float 2.0"),
+        ({"threads": True}, TypeError, "`threads` must be None or a positive int; got bool True"),
     ],
 )
 def test_bad_options(kwargs, error, match):

@@ -13,6 +13,11 @@ over a short last axis are slow, so a block is transposed to ``(C, L)`` and redu
 along axis 0: every ufunc then runs across ``L`` positions at once. Inputs with extra
 axes ``(N, C, d1, ...)`` are already in that layout, position-major.
 
+Threads. From :data:`PARALLEL_ELEMENTS` elements on, the rows are split into one
+contiguous range per thread (``polyloss.options(threads=...)``, one per CPU by
+default; the calling thread takes the first range): NumPy's ufuncs release the GIL.
+Each row is computed the same way whatever the split.
+
 Accuracy is the generic path's: ``log S`` is used only where ``S >= 2`` (within a
 factor 1.44 of ``log1p``'s error bound); rows with ``S < 2`` take
 ``log1p(sum of the non-maximal terms)``, and rows with a non-finite maximum take the
@@ -22,10 +27,15 @@ generic formula itself.
 from __future__ import annotations
 
 import math
+import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
 import numpy as np
+
+from .._config import get_option
 
 __all__ = ["cross_entropy_indices", "cross_entropy_probabilities", "binary_cross_entropy_with_logits"]
 
@@ -34,6 +44,43 @@ __all__ = ["cross_entropy_indices", "cross_entropy_probabilities", "binary_cross
 BLOCK_ELEMENTS = 1 << 18
 #: Below this many classes blocks are transposed to (C, L).
 SMALL_C = 32
+
+
+#: From this many elements on, an input is shared out by rows over threads
+#: (``polyloss.options(threads=...)``; NumPy's ufuncs release the GIL).
+PARALLEL_ELEMENTS = 1 << 22
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != os.getpid():  # none yet, or inherited through fork: its threads are gone
+            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="polyloss"))
+        return _POOL[1]
+
+
+def _by_rows(n0: int, size: int, part: Callable[[slice], Any]) -> list[Any]:
+    """``[part(rows), ...]`` for consecutive row ranges covering ``range(n0)``, in order.
+
+    Large inputs are split into one range per thread (the calling thread takes the
+    first); every row is computed the same way whatever the split, so results do not
+    depend on the number of threads.
+    """
+    threads = get_option("threads") or os.cpu_count() or 1
+    w = min(threads, n0) if size >= PARALLEL_ELEMENTS else 1
+    if w <= 1:
+        return [part(slice(0, n0))]
+    bounds = [n0 * i // w for i in range(w + 1)]
+    ranges = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+    futures = [_pool().submit(part, rows) for rows in ranges[1:]]
+    first = part(ranges[0])
+    return [first, *(f.result() for f in futures)]
+
+
+def _joined(parts: list[Any]) -> Any:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _plain(*arrays: Any) -> bool:
@@ -186,7 +233,7 @@ def _rows_of(blocks: _Blocks, x: Any, positions: Any) -> Any:
     return xr[positions // blocks.K, :, positions % blocks.K]
 
 
-def _plain_index_loss(x: Any, target: Any, w_t: Any) -> Any:
+def _plain_index_loss(x: Any, target: Any, w_t: Any, weight: Any = None, eps: float = 0.0) -> Any:
     """``w_t (LSE - x_t)``: four ufunc calls per block, every correction after the loop.
 
     The loop keeps only ``m`` and ``S`` per position; the rare positions that need more
@@ -232,8 +279,11 @@ def _plain_index_loss(x: Any, target: Any, w_t: Any) -> Any:
 def cross_entropy_indices(x: Any, target: Any, w_t: Any, weight: Any, eps: float) -> Any:
     if not _plain(x, target, w_t, weight):
         return None
-    if eps == 0:
-        return _plain_index_loss(x, target, w_t)
+    index_loss = _plain_index_loss if eps == 0 else _smoothed_index_loss
+    return _joined(_by_rows(x.shape[0], x.size, lambda r: index_loss(x[r], target[r], w_t[r], weight, eps)))
+
+
+def _smoothed_index_loss(x: Any, target: Any, w_t: Any, weight: Any, eps: float) -> Any:
     C = x.shape[1]
     out = np.empty(target.shape, dtype=x.dtype)
     flat_out, flat_t, flat_w = out.reshape(-1), target.reshape(-1), w_t.reshape(-1)
@@ -273,6 +323,10 @@ def cross_entropy_indices(x: Any, target: Any, w_t: Any, weight: Any, eps: float
 def cross_entropy_probabilities(x: Any, q: Any, weight: Any, eps: float) -> Any:
     if not _plain(x, q, weight):
         return None
+    return _joined(_by_rows(x.shape[0], x.size, lambda r: _probability_loss(x[r], q[r], weight, eps)))
+
+
+def _probability_loss(x: Any, q: Any, weight: Any, eps: float) -> Any:
     C = x.shape[1]
     out = np.empty((x.shape[0],) + x.shape[2:], dtype=x.dtype)
     flat_out = out.reshape(-1)
@@ -328,43 +382,46 @@ def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: An
         return None
     out = np.empty(z.shape, dtype=z.dtype)
     n0 = z.shape[0]
-    per_row = max(1, z.size // n0)
-    step = max(1, BLOCK_ELEMENTS // per_row)
-    scratch = None
-    with np.errstate(over="ignore"):  # a loss beyond the float range is inf, quietly (as torch)
-        _bce_logits_blocks(z, y, weight, pos_weight, out, n0, step, scratch, check_target)
+
+    def rows(r: slice) -> None:
+        w, pw = (_broadcast_block(a, z.ndim, n0, r) for a in (weight, pos_weight))
+        _bce_logits_blocks(z[r], y[r], w, pw, out[r], check_target)
+
+    _by_rows(n0, z.size, rows)
     return out
 
 
-def _bce_logits_blocks(
-    z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, n0: int, step: int, scratch: Any, check_target: Any
-) -> None:
-    for i in range(0, n0, step):
-        sl = slice(i, min(i + step, n0))
-        zb, yb, ob = z[sl], y[sl], out[sl]
-        check_target(yb)
-        a = np.abs(zb, out=_scratch(zb, scratch, "a"))
-        l = np.negative(a, out=_scratch(zb, scratch, "l"))
-        np.exp(l, out=l)
-        np.log1p(l, out=l)
-        # (where / copyto(where=) / maximum are not vectorised in NumPy: a boolean
-        # step function and arithmetic instead)
-        h = np.greater_equal(zb, 0, out=_scratch(zb, scratch, "h", bool))
-        if pos_weight is None:
-            # (1 - y) relu(z) + y relu(-z) = |z| |H(z) - y|: 1 - y for z >= 0, y for z < 0
-            c = np.subtract(h, yb, out=ob)
-            np.abs(c, out=c)
-            c *= a
-            c += l
-        else:
-            pw = _broadcast_block(pos_weight, z.ndim, n0, sl)
-            c = np.multiply(a, h, out=ob)  # relu(z), exact
-            a -= c  # relu(-z) = |z| - relu(z), exact
-            a += l  # softplus(-z)
-            a *= yb
-            a *= pw
-            c += l  # softplus(z)
-            c *= np.subtract(1, yb, out=l)
-            c += a
-        if weight is not None:
-            ob *= _broadcast_block(weight, z.ndim, n0, sl)
+def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, check_target: Any) -> None:
+    n0 = z.shape[0]
+    step = max(1, BLOCK_ELEMENTS // max(1, z.size // n0))
+    scratch = None
+    with np.errstate(over="ignore"):  # a loss beyond the float range is inf, quietly (as torch)
+        for i in range(0, n0, step):
+            sl = slice(i, min(i + step, n0))
+            zb, yb, ob = z[sl], y[sl], out[sl]
+            check_target(yb)
+            a = np.abs(zb, out=_scratch(zb, scratch, "a"))
+            l = np.negative(a, out=_scratch(zb, scratch, "l"))
+            np.exp(l, out=l)
+            np.log1p(l, out=l)
+            # (where / copyto(where=) / maximum are not vectorised in NumPy: a boolean
+            # step function and arithmetic instead)
+            h = np.greater_equal(zb, 0, out=_scratch(zb, scratch, "h", bool))
+            if pos_weight is None:
+                # (1 - y) relu(z) + y relu(-z) = |z| |H(z) - y|: 1 - y for z >= 0, y for z < 0
+                c = np.subtract(h, yb, out=ob)
+                np.abs(c, out=c)
+                c *= a
+                c += l
+            else:
+                pw = _broadcast_block(pos_weight, z.ndim, n0, sl)
+                c = np.multiply(a, h, out=ob)  # relu(z), exact
+                a -= c  # relu(-z) = |z| - relu(z), exact
+                a += l  # softplus(-z)
+                a *= yb
+                a *= pw
+                c += l  # softplus(z)
+                c *= np.subtract(1, yb, out=l)
+                c += a
+            if weight is not None:
+                ob *= _broadcast_block(weight, z.ndim, n0, sl)
