@@ -24,8 +24,8 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
 
 #: Selection per backend.  JAX compiles every operation for every new shape (about
 #: 0.3 s per case), so the test suite runs its float32 cases only --
-#: ``python -m conformance --backend jax`` runs them all.  (Where XLA flushes
-#: subnormals to zero, the jax adapter itself declines the "subnormal" cases.)
+#: ``python -m conformance --backend jax`` runs them all.  (Where a backend flushes
+#: subnormals to zero -- XLA on CPU -- its adapter itself declines the "subnormal" cases.)
 SELECTION: dict[str, dict] = {
     "jax": {"dtypes": ["float32"]},
 }

@@ -62,7 +62,26 @@ class Backend:
 
     def decline_case(self, case: Any) -> str | None:
         """A reason the platform cannot run ``case`` at all (None: it can)."""
+        if "subnormal" in case.tags and self.flushes_subnormals(case.dtype):
+            return f"{self.label} flushes {case.dtype} subnormals to zero, so subnormal cases cannot pass"
         return None
+
+    def flushes_subnormals(self, dtype: str) -> bool:
+        """Whether arithmetic in ``dtype`` flushes subnormal results to zero here: XLA on CPU
+        sets the processor's flush-to-zero mode, CuPy compiles its kernels with ``-ftz=true``
+        (float32). Probed once per dtype by halving the smallest normal number."""
+        if dtype == "bfloat16":  # computed in float32, whose subnormal range it shares
+            return self.flushes_subnormals("float32")
+        cache = self.__dict__.setdefault("_ftz", {})
+        if dtype not in cache:
+            if dtype not in ("float32", "float64"):
+                cache[dtype] = False  # float16's subnormals are normal float32 numbers
+            else:
+                tiny = float(np.finfo(dtype).tiny)
+                x = self.asarray(ArrayData(dtype, (1,), (tiny.hex(),)))
+                half = self.call(lambda a: a * 0.5, [x], {})
+                cache[dtype] = float(self.to_numpy(half).reshape(-1)[0]) == 0.0
+        return cache[dtype]
 
     # -- conversions ---------------------------------------------------------------------
     def asarray(self, data: ArrayData) -> Any:
@@ -203,22 +222,6 @@ class JaxBackend(Backend):
     name = "jax"
     module = "jax"
     autograd = True
-    _ftz: bool | None = None
-
-    def flushes_subnormals(self) -> bool:
-        """Whether this platform flushes subnormal float32 values to zero (XLA on CPU does)."""
-        if self._ftz is None:
-            import jax.numpy as jnp
-
-            tiny = jnp.asarray(np.float32(2.0**-140))  # subnormal in float32
-            self._ftz = float((tiny * jnp.float32(1.5)).item()) == 0.0
-        return self._ftz
-
-    def decline_case(self, case: Any) -> str | None:
-        if "subnormal" in case.tags and self.flushes_subnormals():
-            return "jax on this platform flushes subnormals to zero (XLA), so subnormal cases cannot pass"
-        return None
-
     def _x64(self):
         import jax
 
