@@ -35,6 +35,7 @@ LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else None
 THREADS = os.environ.get("POLYLOSS_BENCH_THREADS", "").strip()
 ROUNDS = int(os.environ.get("POLYLOSS_BENCH_ROUNDS", "7"))
 
+
 def _steady_allocator() -> str:
     """Make glibc reuse freed memory instead of returning it to the system.
 

@@ -408,15 +408,14 @@ def cross_entropy(
 
     x, safe, valid, w_t = _class_targets(xp, x, target, w, ignore_index, work)
     loss = _fast.cross_entropy_indices(xp, x, safe, w_t, w, eps)
-    if loss is not None:
-        return finish(xp, _unbatch(_reduce_counted(xp, loss, valid, w_t, w is not None, reduction), unbatched, reduction), dtype)
-    m, tail = _lse_parts(xp, x, 1)
-    m, tail = xp.squeeze(m, axis=1), xp.squeeze(tail, axis=1)
-    loss = w_t * ((m - _pick(xp, x, safe)) + tail)
-    if eps > 0:
-        nlp = (xp.expand_dims(m, axis=1) - x) + xp.expand_dims(tail, axis=1)
-        if w is not None:
-            nlp = nlp * _class_axis_weight(xp, w, x.ndim)
-        loss = (1 - eps) * loss + (eps / n_classes) * xp.sum(nlp, axis=1)
+    if loss is None:
+        m, tail = _lse_parts(xp, x, 1)
+        m, tail = xp.squeeze(m, axis=1), xp.squeeze(tail, axis=1)
+        loss = w_t * ((m - _pick(xp, x, safe)) + tail)
+        if eps > 0:
+            nlp = (xp.expand_dims(m, axis=1) - x) + xp.expand_dims(tail, axis=1)
+            if w is not None:
+                nlp = nlp * _class_axis_weight(xp, w, x.ndim)
+            loss = (1 - eps) * loss + (eps / n_classes) * xp.sum(nlp, axis=1)
     out = _reduce_counted(xp, loss, valid, w_t, w is not None, reduction)
     return finish(xp, _unbatch(out, unbatched, reduction), dtype)

@@ -29,6 +29,7 @@ class Backend:
     def __init__(self, device: str | None = None) -> None:
         self.device = device
         self._why: list[str | None] = []
+        self._ftz: dict[str, bool] = {}  # dtype -> flushes subnormals, see flushes_subnormals
 
     def unavailable_cached(self) -> str | None:
         """:meth:`unavailable`, asked once per backend object."""
@@ -72,16 +73,15 @@ class Backend:
         (float32). Probed once per dtype by halving the smallest normal number."""
         if dtype == "bfloat16":  # computed in float32, whose subnormal range it shares
             return self.flushes_subnormals("float32")
-        cache = self.__dict__.setdefault("_ftz", {})
-        if dtype not in cache:
+        if dtype not in self._ftz:
             if dtype not in ("float32", "float64"):
-                cache[dtype] = False  # float16's subnormals are normal float32 numbers
+                self._ftz[dtype] = False  # float16's subnormals are normal float32 numbers
             else:
                 tiny = float(np.finfo(dtype).tiny)
                 x = self.asarray(ArrayData(dtype, (1,), (tiny.hex(),)))
                 half = self.call(lambda a: a * 0.5, [x], {})
-                cache[dtype] = float(self.to_numpy(half).reshape(-1)[0]) == 0.0
-        return cache[dtype]
+                self._ftz[dtype] = float(self.to_numpy(half).reshape(-1)[0]) == 0.0
+        return self._ftz[dtype]
 
     # -- conversions ---------------------------------------------------------------------
     def asarray(self, data: ArrayData) -> Any:

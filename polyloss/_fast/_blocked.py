@@ -13,16 +13,29 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["cross_entropy_indices", "cross_entropy_probabilities"]
+__all__ = ["cross_entropy_indices", "cross_entropy_probabilities", "row_slices", "rows_of"]
 
 BLOCK_ELEMENTS = 1 << 22
 
 
-def _row_slices(x: Any):
-    n = x.shape[0]
-    step = max(1, BLOCK_ELEMENTS // max(1, math.prod(x.shape[1:])))
+def row_slices(n: int, per_row: int, block_elements: int):
+    """Consecutive slices of ``range(n)``, each of at most ``block_elements`` elements
+    (``per_row`` per row) and at least one row. Every blocked fast path walks these."""
+    step = max(1, block_elements // max(1, per_row))
     for i in range(0, n, step):
         yield slice(i, min(i + step, n))
+
+
+def rows_of(a: Any, ndim: int, n0: int, rows: slice) -> Any:
+    """Rows ``rows`` of ``a``, an operand broadcast against an ``(n0, ...)`` array of ``ndim``
+    dimensions: sliced where it spans axis 0, itself otherwise (``None`` too)."""
+    if a is None or a.ndim < ndim or a.shape[0] == 1 or n0 == 1:
+        return a
+    return a[rows]
+
+
+def _row_slices(x: Any):
+    return row_slices(x.shape[0], math.prod(x.shape[1:]), BLOCK_ELEMENTS)
 
 
 def cross_entropy_indices(xp: Any, x: Any, target: Any, w_t: Any, weight: Any, eps: float) -> Any:

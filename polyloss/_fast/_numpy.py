@@ -36,6 +36,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .._config import get_option
+from ._blocked import row_slices, rows_of
 
 __all__ = ["cross_entropy_indices", "cross_entropy_probabilities", "binary_cross_entropy_with_logits"]
 
@@ -364,14 +365,6 @@ def _probability_loss(x: Any, q: Any, weight: Any, eps: float) -> Any:
 # -- binary cross entropy on logits -----------------------------------------------------
 
 
-def _broadcast_block(a: Any, ndim: int, n0: int, sl: slice) -> Any:
-    if a is None:
-        return None
-    if a.ndim < ndim or a.shape[0] == 1 or n0 == 1:
-        return a
-    return a[sl]
-
-
 def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any, check_target: Any) -> Any:
     """``(1 - y) softplus(z) + p y softplus(-z)``, blockwise with in-place ufuncs.
 
@@ -384,7 +377,7 @@ def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: An
     n0 = z.shape[0]
 
     def rows(r: slice) -> None:
-        w, pw = (_broadcast_block(a, z.ndim, n0, r) for a in (weight, pos_weight))
+        w, pw = (rows_of(a, z.ndim, n0, r) for a in (weight, pos_weight))
         _bce_logits_blocks(z[r], y[r], w, pw, out[r], check_target)
 
     _by_rows(n0, z.size, rows)
@@ -393,11 +386,9 @@ def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: An
 
 def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, check_target: Any) -> None:
     n0 = z.shape[0]
-    step = max(1, BLOCK_ELEMENTS // max(1, z.size // n0))
     scratch = None
     with np.errstate(over="ignore"):  # a loss beyond the float range is inf, quietly (as torch)
-        for i in range(0, n0, step):
-            sl = slice(i, min(i + step, n0))
+        for sl in row_slices(n0, z.size // n0, BLOCK_ELEMENTS):
             zb, yb, ob = z[sl], y[sl], out[sl]
             check_target(yb)
             a = np.abs(zb, out=_scratch(zb, scratch, "a"))
@@ -414,7 +405,7 @@ def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, c
                 c *= a
                 c += l
             else:
-                pw = _broadcast_block(pos_weight, z.ndim, n0, sl)
+                pw = rows_of(pos_weight, z.ndim, n0, sl)
                 c = np.multiply(a, h, out=ob)  # relu(z), exact
                 a -= c  # relu(-z) = |z| - relu(z), exact
                 a += l  # softplus(-z)
@@ -424,4 +415,4 @@ def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, c
                 c *= np.subtract(1, yb, out=l)
                 c += a
             if weight is not None:
-                ob *= _broadcast_block(weight, z.ndim, n0, sl)
+                ob *= rows_of(weight, z.ndim, n0, sl)

@@ -34,6 +34,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ._blocked import row_slices, rows_of
+
 __all__ = [
     "cross_entropy_indices",
     "cross_entropy_probabilities",
@@ -67,12 +69,6 @@ def _usable(*tensors: Any, grad_ok: tuple[Any, ...] = ()) -> bool:
         if t.requires_grad and not any(t is g for g in grad_ok):
             return False
     return True
-
-
-def _blocks(n: int, per_row: int, block_elements: int | None = None):
-    step = max(1, (block_elements or BLOCK_ELEMENTS) // max(per_row, 1))
-    for i in range(0, n, step):
-        yield slice(i, min(i + step, n))
 
 
 def _class_view(w: Any, ndim: int) -> Any:
@@ -195,7 +191,7 @@ class _CrossEntropyIndices(torch.autograd.Function):
         wv = None if weight is None else _class_view(weight, x.ndim)
         stats = []
         buf = None
-        for sl in _blocks(N, per_row, block_elements):
+        for sl in row_slices(N, per_row, block_elements):
             xb, tb = x[sl], target[sl]
             if buf is None:
                 buf = torch.empty(xb.shape, dtype=x.dtype, device=x.device)
@@ -233,7 +229,7 @@ class _CrossEntropyIndices(torch.autograd.Function):
         w_class = torch.ones_like(w_t) if weight is None else weight[target]
         wv = None if weight is None else _class_view(weight, x.ndim)
         grad = torch.empty(x.shape, dtype=x.dtype, device=x.device)
-        for sl, st in zip(_blocks(N, per_row, ctx.block_elements), stats):
+        for sl, st in zip(row_slices(N, per_row, ctx.block_elements), stats):
             xb, tb1 = x[sl], target[sl].unsqueeze(1)
             gb = _softmax_block(xb, grad[sl], st)
             p_t = gb.gather(1, tb1).squeeze(1)
@@ -276,7 +272,7 @@ class _CrossEntropyProbabilities(torch.autograd.Function):
         mass = x.new_empty(loss.shape)
         wv = None if weight is None else _class_view(weight, x.ndim)
         stats, buf = [], None
-        for sl in _blocks(N, per_row, block_elements):
+        for sl in row_slices(N, per_row, block_elements):
             xb = x[sl]
             if buf is None:
                 buf = torch.empty(xb.shape, dtype=x.dtype, device=x.device)
@@ -301,7 +297,7 @@ class _CrossEntropyProbabilities(torch.autograd.Function):
         wv = None if weight is None else _class_view(weight, x.ndim)
         grad = torch.empty(x.shape, dtype=x.dtype, device=x.device)
         # d loss / d x_j = g (Q' p_j - q'_j)
-        for sl, st in zip(_blocks(N, per_row, ctx.block_elements), stats):
+        for sl, st in zip(row_slices(N, per_row, ctx.block_elements), stats):
             gb = _softmax_block(x[sl], grad[sl], st)
             gs = g[sl].unsqueeze(1)
             gb.mul_(gs * mass[sl].unsqueeze(1))
@@ -333,10 +329,7 @@ def _binary_blocks(z: Any, *others: Any) -> list[tuple[slice, Any, tuple[Any, ..
     n0 = z.shape[0]
     per_row = max(1, z.numel() // max(n0, 1))
     block = BINARY_BLOCK_ELEMENTS if z.device.type == "cpu" else z.numel()
-    return [
-        (sl, z[sl], tuple(a[sl] if a is not None and a.ndim == z.ndim and a.shape[0] == n0 != 1 else a for a in others))
-        for sl in _blocks(n0, per_row, block)
-    ]
+    return [(sl, z[sl], tuple(rows_of(a, z.ndim, n0, sl) for a in others)) for sl in row_slices(n0, per_row, block)]
 
 
 def _bce_logits_generic(zb: Any, yb: Any, wb: Any, pb: Any) -> Any:
@@ -421,7 +414,7 @@ class _BCEWithLogits(torch.autograd.Function):
         extremes, z_max, sums, tails = [], [], [], []
         scratch = _Scratch()
         for sl, zb, (yb, wb, pb) in blocks:
-            extremes += torch.aminmax(yb)  # one reduction (with warm caches aminmax beats amin + amax)
+            extremes += torch.aminmax(yb)  # one reduction call per in-cache block
             m, total, tail = _bce_logits_block(zb, yb, wb, pb, None if out is None else out[sl], scratch)
             z_max.append(m)
             sums.append(total)
@@ -453,10 +446,9 @@ class _BCEWithLogits(torch.autograd.Function):
         if ctx.reduction == "mean":
             g = g / z.numel()
         grad = torch.empty(z.shape, dtype=z.dtype, device=z.device)
-        blocks = _binary_blocks(z, y, weight, pos_weight, g if g.ndim else None)
+        blocks = _binary_blocks(z, y, weight, pos_weight, g)  # g: per element ("none") or 0-d
         scratch = _Scratch()
         for (sl, zb, (yb, wb, pb, gb)), is_generic in zip(blocks, ctx.generic):
-            gb = g if gb is None else gb
             gz = grad[sl]
             if is_generic:  # outside the sigmoid kernel's range: the generic formula's derivative
                 with torch.enable_grad():
