@@ -63,6 +63,13 @@ def bench(session: nox.Session, backend: str) -> None:
 
 
 @nox.session
+def lint(session: nox.Session) -> None:
+    """Check the import contract (docs/architecture.md): losses -> kernels -> core, no cycles."""
+    session.install(*CONSTRAINTS, "-e", ".", "import-linter>=2.1")
+    session.run("lint-imports")
+
+
+@nox.session
 def conformance(session: nox.Session) -> None:
     """Run the golden-case conformance suite on polyloss over every CPU backend and print the table."""
     _install(session, [BACKENDS[b] for b in CPU_BACKENDS] + ["conformance"], "test")

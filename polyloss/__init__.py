@@ -5,47 +5,47 @@ Dask, array-api-strict) and returns an array of the same library, dtype and devi
 Semantics follow ``torch.nn.functional``; numerics are stable by construction.
 """
 
-from ._boxes import generalized_box_iou_loss
-from ._calibration import (
+from ._losses._boxes import generalized_box_iou_loss
+from ._losses._calibration import (
     class_weights,
     expected_calibration_error,
     fit_temperature,
 )
-from ._classification import (
+from ._losses._classification import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
     nll_loss,
 )
-from ._distribution import (
+from ._losses._distribution import (
     entropy,
     kl_div,
     kl_divergence,
 )
-from ._focal import (
+from ._losses._focal import (
     sigmoid_focal_loss,
     softmax_focal_loss,
 )
-from ._metric import (
+from ._losses._metric import (
     cosine_embedding_loss,
     info_nce,
     margin_ranking_loss,
     triplet_margin_loss,
 )
-from ._regression import (
+from ._losses._regression import (
     huber_loss,
     l1_loss,
     mse_loss,
     smooth_l1_loss,
 )
-from ._segmentation import (
+from ._losses._segmentation import (
     dice_loss,
     jaccard_loss,
     tversky_loss,
 )
-from ._config import get_options, options, set_options
-from ._special import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
-from ._validation import LikelyMistakeWarning
+from ._core._checks import LikelyMistakeWarning
+from ._core._config import get_options, options, set_options
+from ._losses._activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 
 __version__ = "0.1.0"
 

@@ -881,7 +881,7 @@ def test_strict_device_without_float64(name):
 
 #: Modules allowed to use NumPy, with why no CuPy (or other device) array can reach them.
 NUMPY_ALLOWED = {
-    "_fast/_numpy.py": "NumPy's own fast path, imported only in the branch taken for the NumPy namespace",
+    "_kernels/_numpy.py": "NumPy's native kernels, imported by the kernel registry only for the NumPy namespace",
 }
 
 

@@ -448,5 +448,5 @@ def test_softmax_focal_errors(backend):
     with pytest.raises(ValueError, match="`reduction` must be one of"):
         pl.softmax_focal_loss(x, t, reduction="batchmean")
     if backend.name != "dask":
-        with pytest.raises(IndexError, match=r"`target` class indices must be in \[0, 2\]"):
+        with pytest.raises(IndexError, match=r"`target` must be class indices in \[0, 2\]"):
             pl.softmax_focal_loss(x, backend.asarray(np.asarray([0, 1, 3, 0])))

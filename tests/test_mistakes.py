@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import polyloss as pl
-from polyloss._xp import is_concrete
+from polyloss._core._xp import is_concrete
 
 LAZY = ("dask",)
 #: JAX compiles every operation for each new shape (seconds each): its runs keep to a few shapes

@@ -269,5 +269,5 @@ def test_errors(backend):
             pl.dice_loss(logits, t)
         with pytest.raises(ValueError, match=r"`target` must hold probabilities in \[0, 1\]"):
             pl.dice_loss(p, logits)
-        with pytest.raises(IndexError, match=r"`target` class indices must be in \[0, 2\]"):
+        with pytest.raises(IndexError, match=r"`target` must be class indices in \[0, 2\]"):
             pl.tversky_loss(p, bad_t)

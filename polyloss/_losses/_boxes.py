@@ -5,27 +5,22 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._reduction import check_reduction, reduce
-from ._validation import (
-    check_in_range,
-    check_real_floating,
-    check_same_shape,
-    check_values,
-    poison,
-)
-from ._xp import compute_dtype, finish, namespace
+from .._core._checks import Checks, check_in_range, check_real_floating, check_same_shape
+from .._core._reduction import check_reduction, reduce
+from .._core._types import Array
+from .._core._xp import compute_dtype, finish, namespace, to
 
 __all__ = ["generalized_box_iou_loss"]
 
 
-def _check_boxes(xp: Any, boxes: Any, name: str) -> Any:
-    """(..., 4) boxes with x2 >= x1 and y2 >= y1; returns what poison() needs for lazy boxes."""
+def _check_boxes(checks: Checks, boxes: Array, name: str) -> None:
+    """(..., 4) boxes with x2 >= x1 and y2 >= y1 (deferred: NaN for an invalid box)."""
     if boxes.ndim == 0 or boxes.shape[-1] != 4:
         msg = f"`{name}` must have shape (..., 4) with boxes as (x1, y1, x2, y2); got shape {tuple(boxes.shape)}"
         raise ValueError(msg)
     x1, y1, x2, y2 = (boxes[..., k] for k in range(4))
-    return check_values(
-        xp, ~((x2 < x1) | (y2 < y1)), boxes,
+    checks.require(
+        ~((x2 < x1) | (y2 < y1)), boxes,
         message=f"`{name}` must hold boxes (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1; "
         "got a box with x2 < x1 or y2 < y1",
     )
@@ -83,17 +78,18 @@ def generalized_box_iou_loss(
     >>> round(float(pl.generalized_box_iou_loss(a, b, eps=0.0)), 6)  # 1 - (1/7 - 2/9)
     1.079365
     """
-    xp = namespace(boxes1, boxes2)
+    xp = namespace(boxes1=boxes1, boxes2=boxes2)
     check_reduction(reduction)
     check_real_floating(xp, boxes1, "boxes1")
     check_real_floating(xp, boxes2, "boxes2")
     check_same_shape(boxes1, boxes2, ("boxes1", "boxes2"))
-    unchecked = [_check_boxes(xp, boxes1, "boxes1"), _check_boxes(xp, boxes2, "boxes2")]
+    checks = Checks(xp)
+    _check_boxes(checks, boxes1, "boxes1")
+    _check_boxes(checks, boxes2, "boxes2")
     eps = check_in_range(eps, "eps", 0.0, math.inf, hi_open=True)
     dtype = xp.result_type(boxes1, boxes2)
     work = compute_dtype(xp, dtype)
-    b1 = boxes1 if boxes1.dtype == work else xp.astype(boxes1, work)
-    b2 = boxes2 if boxes2.dtype == work else xp.astype(boxes2, work)
+    b1, b2 = to(xp, boxes1, work), to(xp, boxes2, work)
     x1, y1, x2, y2 = (b1[..., k] for k in range(4))
     x1g, y1g, x2g, y2g = (b2[..., k] for k in range(4))
 
@@ -120,8 +116,7 @@ def generalized_box_iou_loss(
     loss = (a_only + b_only + eps) / xp.where(den_u == 0, xp.ones_like(den_u), den_u)
     loss = xp.where(den_u == 0, xp.nan, loss)  # 0 / 0, as torchvision with eps = 0
     loss = loss + c_gap / xp.where(den_c == 0, xp.ones_like(den_c), den_c)
-    for ok in unchecked:
-        loss = poison(xp, loss, ok)  # lazy boxes with x2 < x1 or y2 < y1: NaN
+    loss = checks.result(loss)  # lazy boxes with x2 < x1 or y2 < y1: NaN
     if reduction == "mean" and math.prod(loss.shape) == 0:
         return finish(xp, xp.sum(loss), dtype)  # torchvision: the mean over no boxes is 0
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)

@@ -5,18 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._classification import _class_mask
-from ._reduction import check_reduction, reduce
-from ._validation import (
-    check_class_layout,
-    check_in_range,
-    check_integer,
-    check_probabilities,
-    check_real_floating,
-    check_values,
-    poison,
-)
-from ._xp import compute_dtype, finish, namespace
+from .._core._checks import Checks, check_class_layout, check_in_range, check_integer, check_real_floating
+from .._core._classes import class_mask
+from .._core._reduction import check_reduction, reduce
+from .._core._types import Array
+from .._core._xp import compute_dtype, finish, namespace, to
 
 __all__ = ["dice_loss", "jaccard_loss", "tversky_loss"]
 
@@ -38,7 +31,7 @@ def _overlap_loss(
     ``1 - (k TP + smooth) / (...)``, so a nearly perfect overlap keeps its small loss
     with full relative accuracy.
     """
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check_reduction(reduction)
     check_real_floating(xp, input, "input")
     if input.ndim < 2:
@@ -55,27 +48,19 @@ def _overlap_loss(
     n_classes = input.shape[1]
     if not probabilities and target.dtype != xp.int64:
         target = xp.astype(target, xp.int64)  # any integer dtype in (torch cannot compare uint16/32/64)
-    # (lazy validity mask, whether it lacks the class axis) for poison() below
-    unchecked = [(check_probabilities(xp, input, "input"), False)]
+    checks = Checks(xp)
+    input = checks.probabilities(input, "input")
     if probabilities:
-        unchecked.append((check_probabilities(xp, target, "target"), False))
+        target = checks.probabilities(target, "target")
     else:
-        in_range = (target >= 0) & (target < n_classes)
-        unchecked.append((
-            check_values(
-                xp, in_range, target,
-                message=f"`target` class indices must be in [0, {n_classes - 1}]; got values outside that range",
-                error=IndexError,
-            ),
-            True,
-        ))
+        checks.class_indices(target, n_classes)
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
-    p = input if input.dtype == work else xp.astype(input, work)
+    p = to(xp, input, work)
     if probabilities:
-        t = target if target.dtype == work else xp.astype(target, work)
+        t = to(xp, target, work)
     else:
-        t = xp.astype(_class_mask(xp, p, target), work)  # one-hot along the class axis 1
+        t = xp.astype(class_mask(xp, p, target), work)  # one-hot along the class axis 1
 
     axes = tuple(range(2, p.ndim))  # the spatial axes: one index per (sample, class)
 
@@ -92,13 +77,9 @@ def _overlap_loss(
     loss = num / xp.where(empty, xp.ones_like(den), den)
     if gamma != 1:
         loss = loss**gamma
-    for ok, no_class_axis in unchecked:
-        if ok is not None:  # lazy or traced: NaN for each (sample, class) with an invalid value
-            bad = xp.astype(~ok, work)
-            if no_class_axis:
-                bad = xp.expand_dims(bad, axis=1)
-            loss = poison(xp, loss, total(bad) == 0)
-    return finish(xp, reduce(loss, reduction, xp=xp), dtype)
+    # an index out of range (not read: lazy or traced) one-hot encodes to nothing: NaN for
+    # its sample, never a silently smaller loss
+    return finish(xp, reduce(checks.result(loss), reduction, xp=xp), dtype)
 
 
 _SHARED_DOC = r"""

@@ -8,7 +8,7 @@ scores go through a few scratch buffers of :data:`BLOCK_ELEMENTS` elements with
 megabytes whatever the input size (plus the per-position results).
 
 Layouts. With many classes a block is a set of rows ``(L, C)`` reduced along axis 1
-(NumPy's pairwise summation). With few classes (``C < SMALL_C``) NumPy's reductions
+(NumPy's pairwise summation). With few classes (``C < TRANSPOSED_BELOW_C``) NumPy's reductions
 over a short last axis are slow, so a block is transposed to ``(C, L)`` and reduced
 along axis 0: every ufunc then runs across ``L`` positions at once. Inputs with extra
 axes ``(N, C, d1, ...)`` are already in that layout, position-major.
@@ -35,16 +35,20 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .._config import get_option
-from ._blocked import row_slices, rows_of
+import array_api_compat.numpy as xp_numpy
 
-__all__ = ["cross_entropy_indices", "cross_entropy_probabilities", "binary_cross_entropy_with_logits"]
+from .._core._config import get_option
+from .._core._special import lse_parts, needs_log1p
+from ._blocked import row_slices, rows_of
+from ._native import Native
+
+__all__ = ["KERNELS"]
 
 #: Elements per block: 256 K (1 MB of float32): the block, its scratch copies and the
 #: rows being read stay within one core's L2 (2 MB on the reference machine).
 BLOCK_ELEMENTS = 1 << 18
 #: Below this many classes blocks are transposed to (C, L).
-SMALL_C = 32
+TRANSPOSED_BELOW_C = 32
 
 
 #: From this many elements on, an input is shared out by rows over threads
@@ -127,12 +131,11 @@ class _Blocks:
         self.N, self.C = x.shape[0], x.shape[1]
         self.K = math.prod(x.shape[2:])
         self.kdim = x.ndim > 2
-        self.axis = 1 if self.C >= SMALL_C else 0
+        self.axis = 1 if self.C >= TRANSPOSED_BELOW_C else 0
         self.L = max(1, (block_elements or BLOCK_ELEMENTS) // self.C)
         self.x = x.reshape(self.N, self.C, self.K) if self.kdim else x
 
     def __iter__(self) -> Iterator[tuple[slice, Any, int]]:
-        self._slot = 0
         for idx in self._indices():
             yield idx[0], self._layout(self.x, idx, 0), self.axis
 
@@ -175,11 +178,11 @@ class _Blocks:
         return _scratch_buffer(f"layout{slot}", shape, dtype)
 
 
-def _scratch(block: Any, store: Any, name: str, dtype: Any = None) -> Any:
+def _scratch(block: Any, name: str, dtype: Any = None) -> Any:
     return _scratch_buffer(name, block.shape, block.dtype if dtype is None else dtype)
 
 
-def _lse_block(xb: Any, axis: int, scratch: Any, pre: Any = None) -> tuple[Any, Any, Any]:
+def _lse_block(xb: Any, axis: int, pre: Any = None) -> tuple[Any, Any, Any]:
     """``m`` and ``tail`` (1-d over positions) of a block, ``LSE = m + tail``.
 
     ``pre(d)`` is called with ``d = x - m`` (<= 0) before it is exponentiated in place.
@@ -190,7 +193,7 @@ def _lse_block(xb: Any, axis: int, scratch: Any, pre: Any = None) -> tuple[Any, 
     m = np.max(xb, axis=axis, keepdims=True)
     finite = np.isfinite(m)
     all_finite = bool(finite.all())
-    d = _scratch(xb, scratch, "d")
+    d = _scratch(xb, "d")
     np.subtract(xb, m if all_finite else np.where(finite, m, 0), out=d)
     if pre is not None:
         pre(d)
@@ -198,7 +201,7 @@ def _lse_block(xb: Any, axis: int, scratch: Any, pre: Any = None) -> tuple[Any, 
     s = np.add.reduce(e, axis=axis)
     tail = np.log(s)
     m = m.squeeze(axis)
-    low = ~(s >= 2)  # S < 2 (or NaN): log S would round the tail away
+    low = needs_log1p(s)  # S < 2 (or NaN): log S would round the tail away
     if low.any():
         # there the maximum is the only term equal to 1: log1p(sum of the others)
         if axis == 1:  # rows: few and long, take them out
@@ -209,12 +212,9 @@ def _lse_block(xb: Any, axis: int, scratch: Any, pre: Any = None) -> tuple[Any, 
             tail[low] = np.log1p(np.add.reduce(e, axis=0)[low])
     if not all_finite:
         # rows whose maximum is +-inf: the generic formula (it shifts them by 0)
-        from .._special import _lse_parts
-        from .._xp import namespace
-
         bad = ~finite.squeeze(axis)
         rows = xb[bad] if axis == 1 else xb[:, bad]
-        mg, tg = _lse_parts(namespace(rows), rows, axis)
+        mg, tg = lse_parts(xp_numpy, rows, axis)
         m[bad], tail[bad] = mg.squeeze(axis), tg.squeeze(axis)
         return m, tail, bad
     return m, tail, None
@@ -253,18 +253,15 @@ def _plain_index_loss(x: Any, target: Any, w_t: Any, weight: Any = None, eps: fl
             np.exp(d, out=d)
             np.add.reduce(d, axis=axis, out=s[pos])
         tail = np.log(s)
-        low = np.flatnonzero(~(s >= 2))  # S < 2, or NaN (a maximum that is not finite)
+        low = np.flatnonzero(needs_log1p(s))  # S < 2, or NaN (a maximum that is not finite)
         if low.size:
             rows = _rows_of(blocks, x, low)
             e = np.exp(rows - m[low, None])
             tail[low] = np.log1p(np.add.reduce(e * (e < 1), axis=1))
             bad = low[~np.isfinite(m[low])]
             if bad.size:  # the generic formula, with its shift-by-0 convention
-                from .._special import _lse_parts
-                from .._xp import namespace
-
                 rows = _rows_of(blocks, x, bad)
-                mg, tg = _lse_parts(namespace(rows), rows, 1)
+                mg, tg = lse_parts(xp_numpy, rows, 1)
                 m[bad], tail[bad] = mg[:, 0], tg[:, 0]
         t = target.reshape(-1)
         if x.ndim == 2:
@@ -278,8 +275,6 @@ def _plain_index_loss(x: Any, target: Any, w_t: Any, weight: Any = None, eps: fl
 
 
 def cross_entropy_indices(x: Any, target: Any, w_t: Any, weight: Any, eps: float) -> Any:
-    if not _plain(x, target, w_t, weight):
-        return None
     index_loss = _plain_index_loss if eps == 0 else _smoothed_index_loss
     return _joined(_by_rows(x.shape[0], x.size, lambda r: index_loss(x[r], target[r], w_t[r], weight, eps)))
 
@@ -289,7 +284,6 @@ def _smoothed_index_loss(x: Any, target: Any, w_t: Any, weight: Any, eps: float)
     out = np.empty(target.shape, dtype=x.dtype)
     flat_out, flat_t, flat_w = out.reshape(-1), target.reshape(-1), w_t.reshape(-1)
     blocks = _Blocks(x)
-    scratch = None
     total_w = C if weight is None else weight.sum()
     with np.errstate(all="ignore"):  # non-finite rows are redone by the generic formula
         for pos, xb, axis in blocks:
@@ -301,7 +295,7 @@ def _smoothed_index_loss(x: Any, target: Any, w_t: Any, weight: Any, eps: float)
                     # sum_c w_c (m - x_c): every term >= 0
                     smooth.append(-np.add.reduce(d if wv is None else d * wv, axis=axis))
 
-            m, tail, bad = _lse_block(xb, axis, scratch, pre if eps > 0 else None)
+            m, tail, bad = _lse_block(xb, axis, pre if eps > 0 else None)
             tb = flat_t[pos]
             if x.ndim == 2:  # a flat gather from the input itself
                 x_t = x.reshape(-1)[np.arange(pos.start, pos.stop) * C + tb] if x.flags.c_contiguous else x[np.arange(pos.start, pos.stop), tb]
@@ -322,8 +316,6 @@ def _smoothed_index_loss(x: Any, target: Any, w_t: Any, weight: Any, eps: float)
 
 
 def cross_entropy_probabilities(x: Any, q: Any, weight: Any, eps: float) -> Any:
-    if not _plain(x, q, weight):
-        return None
     return _joined(_by_rows(x.shape[0], x.size, lambda r: _probability_loss(x[r], q[r], weight, eps)))
 
 
@@ -332,11 +324,10 @@ def _probability_loss(x: Any, q: Any, weight: Any, eps: float) -> Any:
     out = np.empty((x.shape[0],) + x.shape[2:], dtype=x.dtype)
     flat_out = out.reshape(-1)
     blocks = _Blocks(x)
-    scratch = None
     with np.errstate(all="ignore"):
         for pos, xb, axis in blocks:
             qb = blocks.take(q)
-            qp = _scratch(qb, scratch, "q")
+            qp = _scratch(qb, "q")
             if eps > 0:
                 np.multiply(qb, 1 - eps, out=qp)
                 qp += eps / C
@@ -348,12 +339,12 @@ def _probability_loss(x: Any, q: Any, weight: Any, eps: float) -> Any:
 
             def pre(d: Any) -> None:
                 # sum over classes with mass of q'_c (m - x_c); 0 where q' = 0, even at -inf
-                t = _scratch(d, scratch, "t")
+                t = _scratch(d, "t")
                 np.multiply(d, qp, out=t)
                 np.copyto(t, 0, where=qp == 0)
                 acc.append(-np.add.reduce(t, axis=axis))
 
-            m, tail, bad = _lse_block(xb, axis, scratch, pre)
+            m, tail, bad = _lse_block(xb, axis, pre)
             o = flat_out[pos]
             np.add(acc[0], np.add.reduce(qp, axis=axis) * tail, out=o)
             if bad is not None:
@@ -365,39 +356,35 @@ def _probability_loss(x: Any, q: Any, weight: Any, eps: float) -> Any:
 # -- binary cross entropy on logits -----------------------------------------------------
 
 
-def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any, check_target: Any) -> Any:
+def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any) -> Any:
     """``(1 - y) softplus(z) + p y softplus(-z)``, blockwise with in-place ufuncs.
 
     With ``l = log1p(exp(-|z|))``: ``softplus(z) = max(z, 0) + l``; without
     ``pos_weight`` the loss is ``l + |z| (1 - y if z >= 0 else y)`` -- every term >= 0.
     """
-    if not _plain(z, y, weight, pos_weight) or z.ndim == 0 or z.size == 0:
-        return None
     out = np.empty(z.shape, dtype=z.dtype)
     n0 = z.shape[0]
 
     def rows(r: slice) -> None:
         w, pw = (rows_of(a, z.ndim, n0, r) for a in (weight, pos_weight))
-        _bce_logits_blocks(z[r], y[r], w, pw, out[r], check_target)
+        _bce_logits_blocks(z[r], y[r], w, pw, out[r])
 
     _by_rows(n0, z.size, rows)
     return out
 
 
-def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, check_target: Any) -> None:
+def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any) -> None:
     n0 = z.shape[0]
-    scratch = None
     with np.errstate(over="ignore"):  # a loss beyond the float range is inf, quietly (as torch)
         for sl in row_slices(n0, z.size // n0, BLOCK_ELEMENTS):
             zb, yb, ob = z[sl], y[sl], out[sl]
-            check_target(yb)
-            a = np.abs(zb, out=_scratch(zb, scratch, "a"))
-            l = np.negative(a, out=_scratch(zb, scratch, "l"))
+            a = np.abs(zb, out=_scratch(zb, "a"))
+            l = np.negative(a, out=_scratch(zb, "l"))
             np.exp(l, out=l)
             np.log1p(l, out=l)
             # (where / copyto(where=) / maximum are not vectorised in NumPy: a boolean
             # step function and arithmetic instead)
-            h = np.greater_equal(zb, 0, out=_scratch(zb, scratch, "h", bool))
+            h = np.greater_equal(zb, 0, out=_scratch(zb, "h", bool))
             if pos_weight is None:
                 # (1 - y) relu(z) + y relu(-z) = |z| |H(z) - y|: 1 - y for z >= 0, y for z < 0
                 c = np.subtract(h, yb, out=ob)
@@ -416,3 +403,14 @@ def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, c
                 c += a
             if weight is not None:
                 ob *= rows_of(weight, z.ndim, n0, sl)
+
+
+def _plain_nonempty(z: Any, *others: Any) -> bool:
+    return _plain(z, *others) and z.ndim > 0 and z.size > 0
+
+
+KERNELS = {
+    "cross_entropy_indices": Native(cross_entropy_indices, applies=lambda x, t, w_t, w, eps: _plain(x, t, w_t, w)),
+    "cross_entropy_probabilities": Native(cross_entropy_probabilities, applies=lambda x, q, w, eps: _plain(x, q, w)),
+    "binary_cross_entropy_with_logits": Native(binary_cross_entropy_with_logits, applies=_plain_nonempty),
+}

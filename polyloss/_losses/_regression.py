@@ -5,16 +5,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._reduction import check_reduction, reduce
-from ._validation import check_in_range, check_real_floating, check_same_shape
-from ._xp import compute_dtype, finish, namespace
+from .._core._checks import check_in_range, check_real_floating, check_same_shape
+from .._core._reduction import check_reduction, reduce
+from .._core._types import Array
+from .._core._xp import compute_dtype, finish, namespace
 
 __all__ = ["huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss"]
 
 
 def _prepare(input: Any, target: Any, reduction: str) -> tuple[Any, Any, Any]:
     """Validate a pointwise (input, target) call; return (xp, |input - target|, dtype) in the compute dtype."""
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check_reduction(reduction)
     check_real_floating(xp, input, "input")
     check_real_floating(xp, target, "target")

@@ -5,26 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import _fast
-from ._classification import (
-    _check_class_call,
-    _class_mask,
-    _class_targets,
-    _pick,
-    _reduce_counted,
-    _to,
-    _unbatch,
-)
-from ._reduction import check_reduction, reduce
-from ._special import _lse_parts, _softplus
-from ._validation import (
-    check_in_range,
-    check_probabilities,
-    check_real_floating,
-    check_same_shape,
-    poison,
-)
-from ._xp import compute_dtype, finish, namespace
+from .._core._checks import Checks, check_in_range, check_real_floating, check_same_shape
+from .._core._classes import class_mask, class_targets, n_classes, pick, unbatch
+from .._core._reduction import check_reduction, reduce, reduce_counted
+from .._core._special import lse_parts, softplus
+from .._core._types import Array
+from .._core._xp import compute_dtype, finish, namespace, to
+from .._kernels import call
+from ._classification import _check_class_call
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
@@ -80,14 +68,14 @@ def _one_minus_pt_binary(xp: Any, z: Any, y: Any) -> tuple[Any, Any]:
 
 
 def sigmoid_focal_loss(
-    input: Any,
-    target: Any,
+    input: Array,
+    target: Array,
     /,
     *,
     alpha: float = 0.25,
     gamma: float = 2.0,
     reduction: str = "mean",
-) -> Any:
+) -> Array:
     r"""Binary focal loss on logits (Lin et al., RetinaNet; torchvision semantics).
 
     With :math:`p = \sigma(z)`, :math:`p_t = p\,y + (1 - p)(1 - y)` and
@@ -137,7 +125,7 @@ def sigmoid_focal_loss(
     >>> pl.sigmoid_focal_loss(z, y, reduction="none").round(6)
     array([0.000451, 0.016994, 0.283059])
     """
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check_reduction(reduction)
     if isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and alpha < 0:
         alpha = None  # torchvision: alpha < 0 means no alpha weighting
@@ -147,15 +135,15 @@ def sigmoid_focal_loss(
     check_real_floating(xp, input, "input")
     check_real_floating(xp, target, "target")
     check_same_shape(input, target, ("input", "target"))
-    unchecked = check_probabilities(xp, target, "target")
+    target = Checks(xp).probabilities(target, "target")
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
-    z, y = _to(xp, input, work), _to(xp, target, work)
+    z, y = to(xp, input, work), to(xp, target, work)
     # Binary cross entropy on logits; a zero-weight term is dropped rather than
     # multiplied (0 * softplus(inf) would be NaN at an infinite logit).
     neg, pos = y == 0, y == 1
-    ce = xp.where(neg, 0, xp.where(neg, 1, y) * _softplus(xp, -z)) + xp.where(
-        pos, 0, xp.where(pos, 1, 1 - y) * _softplus(xp, z)
+    ce = xp.where(neg, 0, xp.where(neg, 1, y) * softplus(xp, -z)) + xp.where(
+        pos, 0, xp.where(pos, 1, 1 - y) * softplus(xp, z)
     )
     if gamma == 0:  # a Python option: (1 - p_t)^0 = 1, even where p_t == 1
         loss = ce
@@ -164,20 +152,19 @@ def sigmoid_focal_loss(
         loss = _modulating(xp, log_1m_pt, gamma, one_minus_pt) * ce
     if alpha is not None:
         loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-    loss = poison(xp, loss, unchecked)  # lazy target outside [0, 1]: NaN, not a wrong number
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
 def softmax_focal_loss(
-    input: Any,
-    target: Any,
+    input: Array,
+    target: Array,
     /,
     *,
     gamma: float = 2.0,
-    weight: Any = None,
+    weight: Array | None = None,
     ignore_index: int = -100,
     reduction: str = "mean",
-) -> Any:
+) -> Array:
     r"""Multi-class focal loss on logits and class indices (the loss chapter's form).
 
     With :math:`p_{n} = \operatorname{softmax}(x_n)` along the class axis and target
@@ -222,28 +209,29 @@ def softmax_focal_loss(
     >>> round(float(pl.softmax_focal_loss(logits, labels, gamma=0.0)), 4)  # = cross entropy
     0.417
     """
-    xp = namespace(input, target, weight)
-    bad_weight = _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities=False)
+    xp = namespace(input=input, target=target, weight=weight, optional=("weight",))
+    _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities=False)
     gamma = _check_gamma(gamma)
+    C = n_classes(input)
+    checks = Checks(xp)
+    weight = checks.nonnegative(weight, "weight")
+    every_counts = checks.class_indices(target, C, ignore_index)
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
-    unbatched = input.ndim == 1
-    x, w = _to(xp, input, work), _to(xp, weight, work)
-    w = None if w is None else poison(xp, w, bad_weight)  # lazy weight: NaN where negative
-    x, safe, valid, w_t = _class_targets(xp, x, target, w, ignore_index, work)
-    # gamma = 0 is cross_entropy, bit for bit: the same fast path where one applies
-    loss = _fast.cross_entropy_indices(xp, x, safe, w_t, w, 0.0) if gamma == 0 else None
-    if loss is None:
-        m, tail = _lse_parts(xp, x, 1)
-        m, tail = xp.squeeze(m, axis=1), xp.squeeze(tail, axis=1)
-        nll = (m - _pick(xp, x, safe)) + tail  # -log p_t, exactly as in cross_entropy
-    if gamma == 0:
-        loss = w_t * nll if loss is None else loss
+    x, w = to(xp, input, work), to(xp, weight, work)
+    if x.ndim == 1:
+        x = x[None, ...]
+    t = class_targets(xp, target, C, w, ignore_index, every_counts=every_counts, dtype=work)
+    if gamma == 0:  # cross_entropy, bit for bit: the same kernel
+        loss = call("cross_entropy_indices", xp, x, t.index, t.weight, w, 0.0)
     else:
+        m, tail = lse_parts(xp, x, 1)
+        m, tail = xp.squeeze(m, axis=1), xp.squeeze(tail, axis=1)
+        nll = (m - pick(xp, x, t.index)) + tail  # -log p_t, exactly as in cross_entropy
         # log(1 - p_t) = LSE over the other classes - LSE over all: mask the target with -inf.
-        m_ex, tail_ex = _lse_parts(xp, xp.where(_class_mask(xp, x, safe), -xp.inf, x), 1)
+        m_ex, tail_ex = lse_parts(xp, xp.where(class_mask(xp, x, t.index), -xp.inf, x), 1)
         m_ex, tail_ex = xp.squeeze(m_ex, axis=1), xp.squeeze(tail_ex, axis=1)
         log_1m_pt = (m_ex - m) + (tail_ex - tail)
-        loss = w_t * (_modulating(xp, log_1m_pt, gamma) * nll)
-    out = _reduce_counted(xp, loss, valid, w_t, w is not None, reduction)
-    return finish(xp, _unbatch(out, unbatched, reduction), dtype)
+        loss = t.weight * (_modulating(xp, log_1m_pt, gamma) * nll)
+    out = reduce_counted(xp, checks.result(loss), t.counted, t.weight, w is not None, reduction)
+    return finish(xp, unbatch(out, input.ndim == 1, reduction), dtype)

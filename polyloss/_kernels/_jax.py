@@ -10,8 +10,8 @@ only when it matters:
   happens and the target is the argmax (any class, with smoothing) are corrected with
   the generic formula -- nothing at all when there are none (``lax.switch`` on a
   count), a gather of at most ``N / 16`` rows when there are few, every row otherwise (for
-  more than ``SMALL_C`` classes in blocks of ``N / 16`` rows: no temporary is N x C);
-* with few classes (``C <= SMALL_C``) a variadic reduction yields ``S`` and the sum of
+  more than ``VARIADIC_UP_TO_C`` classes in blocks of ``N / 16`` rows: no temporary is N x C);
+* with few classes (``C <= VARIADIC_UP_TO_C``) a variadic reduction yields ``S`` and the sum of
   the non-maximal terms in the same pass, as fast as optax's single sum.
 
 The loss has a ``custom_vjp``: ``softmax - onehot`` in one fused pass, the target entry
@@ -23,19 +23,23 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import array_api_compat
 import jax
 import jax.numpy as jnp
 
-__all__ = ["cross_entropy_indices"]
+from .._core._special import lse_parts, needs_log1p
+from ._native import Native
 
-SMALL_C = 16
+__all__ = ["KERNELS"]
+
+#: Up to this many classes one variadic reduction yields S and the non-maximal sum together.
+VARIADIC_UP_TO_C = 16
+_XP = array_api_compat.array_namespace(jnp.zeros(0))
 #: The "few" branch gathers at most N // FEW_DIVISOR rows.
 FEW_DIVISOR = 16
 
 
 def cross_entropy_indices(x: Any, target: Any, w_t: Any, weight: Any, eps: float) -> Any:
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        return None
     return _compiled(float(eps), weight is not None)(x, target, w_t, weight)
 
 
@@ -57,9 +61,7 @@ def _compiled(eps: float, weighted: bool):
 
 
 def _generic_lse(x: Any) -> tuple[Any, Any]:
-    from .._special import _lse_parts
-
-    m, tail = _lse_parts(jnp, x, 1)
+    m, tail = lse_parts(_XP, x, 1)
     return m[:, 0], tail[:, 0]
 
 
@@ -73,14 +75,14 @@ def _small_c_tail(x: Any, m: Any) -> Any:
     e = jnp.exp(d)
     zero = jnp.zeros((), x.dtype)
     s, rest = jax.lax.reduce((e, jnp.where(d < 0, e, 0)), (zero, zero), _add2, (1,))
-    return jnp.where(s >= 2, jnp.log(s), jnp.log1p(rest))
+    return jnp.where(needs_log1p(s), jnp.log1p(rest), jnp.log(s))
 
 
 def _lse(x: Any, flag_of: Any) -> tuple[Any, Any]:
     """``m``, ``tail`` per row; ``flag_of(s, m)`` marks rows whose ``log S`` must be redone."""
     N, C = x.shape
     m = jnp.max(x, axis=1)
-    if C <= SMALL_C:
+    if C <= VARIADIC_UP_TO_C:
         tail = _small_c_tail(x, m)
         flag = ~jnp.isfinite(m)  # only non-finite rows still need the generic formula
     else:
@@ -103,7 +105,7 @@ def _lse(x: Any, flag_of: Any) -> tuple[Any, Any]:
 
     def every(ops):
         x, m, tail, flag = ops
-        if C <= SMALL_C:  # temporaries the size of x: a loop would cost more than it saves
+        if C <= VARIADIC_UP_TO_C:  # temporaries the size of x: a loop would cost more than it saves
             mg, tg = _generic_lse(x)
         else:  # row blocks of `few`: the generic formula's temporaries stay (few, C), not (N, C)
             mg, tg = jax.lax.map(lambda r: tuple(v[0] for v in _generic_lse(r[None])), x, batch_size=few)
@@ -116,7 +118,7 @@ def _lse(x: Any, flag_of: Any) -> tuple[Any, Any]:
 def _forward(x, t, w_t, weight, eps):
     C = x.shape[1]
     x_t = jnp.take_along_axis(x, t[:, None], axis=1)[:, 0]
-    if C <= SMALL_C and eps == 0:
+    if C <= VARIADIC_UP_TO_C and eps == 0:
         # no branch at all: a row whose maximum is not finite gets the generic path's
         # value directly -- inf for a +inf maximum and a finite target, NaN otherwise
         m = jnp.max(x, axis=1)
@@ -124,10 +126,10 @@ def _forward(x, t, w_t, weight, eps):
         nll = jnp.where(jnp.isfinite(m), (m - x_t) + tail, jnp.where((m == jnp.inf) & (x_t < jnp.inf), jnp.inf, jnp.nan))
         return w_t * nll, m, tail, nll
     if eps > 0:
-        flag_of = lambda s, m: ~(s >= 2)  # noqa: E731 -- every class's term counts
+        flag_of = lambda s, m: needs_log1p(s)  # noqa: E731 -- every class's term counts
     else:
         # the target loss is below log 2 only where the target is the argmax and S < 2
-        flag_of = lambda s, m: ~(s >= 2) & ~(x_t < m)  # noqa: E731
+        flag_of = lambda s, m: needs_log1p(s) & ~(x_t < m)  # noqa: E731
     m, tail = _lse(x, flag_of)
     nll = (m - x_t) + tail
     out = w_t * nll
@@ -165,3 +167,10 @@ def _backward(res, g, eps):
             nlp = (m[:, None] - x) + tail[:, None]
             d_weight = (eps / C) * (g @ nlp)
     return grad, None, d_wt, d_weight
+
+
+KERNELS = {
+    "cross_entropy_indices": Native(
+        cross_entropy_indices, applies=lambda x, t, w_t, w, eps: x.ndim == 2 and x.shape[0] > 0 and x.shape[1] > 0
+    ),
+}

@@ -1,28 +1,33 @@
-"""The one reduction helper: applies "none" / "mean" / "sum" and is the only place that validates it."""
+"""The one reduction: "none" / "mean" / "sum" (and kl_div's "batchmean"), and the only
+place that validates ``reduction``."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-__all__ = ["check_reduction", "reduce"]
+from ._types import Array, Namespace
+
+__all__ = ["REDUCTIONS", "check_reduction", "reduce", "reduce_counted"]
 
 REDUCTIONS = ("none", "mean", "sum")
 
 
 def check_reduction(reduction: Any, allowed: tuple[str, ...] = REDUCTIONS) -> str:
+    """``reduction`` must be one of ``allowed``."""
     if not isinstance(reduction, str) or reduction not in allowed:
         msg = f"`reduction` must be one of {', '.join(map(repr, allowed))}; got {reduction!r}"
         raise ValueError(msg)
     return reduction
 
 
-def divide_or_nan(xp: Any, num: Any, den: Any) -> Any:
+def divide_or_nan(xp: Namespace, num: Array, den: Array) -> Array:
     """``num / den`` with NaN where ``den == 0`` (torch's 0/0 for an empty mean), without warnings."""
     zero = den == 0
     return xp.where(zero, xp.nan, num / xp.where(zero, 1, den))
 
 
-def reduce(loss: Any, reduction: str, *, xp: Any, denominator: Any = None) -> Any:
+def reduce(loss: Array, reduction: str, *, xp: Namespace, denominator: Array | None = None) -> Array:
     """Reduce an elementwise loss.
 
     ``"batchmean"`` (accepted only where a caller allows it, as kl_div does) divides
@@ -40,10 +45,22 @@ def reduce(loss: Any, reduction: str, *, xp: Any, denominator: Any = None) -> An
         n = loss.shape[0] if loss.ndim else 1
         return total * xp.nan if n == 0 else total / n
     if denominator is None:
-        n = 1
-        for s in loss.shape:
-            n *= s
+        n = math.prod(loss.shape)
         if n == 0:
             return total * xp.nan  # 0 * nan: the empty mean, keeping dtype and device
         return total / n
     return divide_or_nan(xp, total, xp.sum(denominator))
+
+
+def reduce_counted(
+    xp: Namespace, loss: Array, counted: Array | None, w_t: Array, weighted: bool, reduction: str
+) -> Array:
+    """Reduce a per-target loss of a class-index loss (nll_loss, cross_entropy, focal).
+
+    Targets outside ``counted`` (``ignore_index``; ``None``: every target counts) add 0,
+    and ``"mean"`` divides by the summed weights ``w_t`` of the counted targets (by their
+    number when every target counts unweighted), as torch does.
+    """
+    if counted is not None:
+        loss = xp.where(counted, loss, 0)
+    return reduce(loss, reduction, xp=xp, denominator=w_t if weighted or counted is not None else None)

@@ -5,17 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._reduction import check_reduction, reduce
-from ._special import _lse_parts
-from ._validation import (
-    _dtype_name,
-    check_in_range,
-    check_real_floating,
-    check_same_shape,
-    check_values,
-    poison,
-)
-from ._xp import compute_dtype, device, finish, namespace
+from .._core._checks import Checks, _dtype_name, check_in_range, check_real_floating, check_same_shape
+from .._core._reduction import check_reduction, reduce
+from .._core._special import lse_parts
+from .._core._types import Array
+from .._core._xp import compute_dtype, device, finish, namespace, to
 
 __all__ = [
     "cosine_embedding_loss",
@@ -26,10 +20,6 @@ __all__ = [
 
 # torch's cosine_embedding_loss adds this to each *squared* norm (aten EPSILON).
 _COSINE_EPS = 1e-12
-
-
-def _to(xp: Any, x: Any, dtype: Any) -> Any:
-    return None if x is None else (x if x.dtype == dtype else xp.astype(x, dtype))
 
 
 def _work_dtype(xp: Any, *arrays: Any) -> tuple[Any, Any]:
@@ -44,14 +34,15 @@ def _check_features(x: Any, name: str) -> None:
         raise ValueError(msg)
 
 
-def _check_sign_target(xp: Any, y: Any, name: str = "y") -> Any:
-    """``y`` must hold 1 or -1; returns what :func:`poison` needs for lazy ``y``."""
+def _check_sign_target(checks: Checks, y: Array, name: str = "y") -> None:
+    """``y`` must hold 1 or -1 (deferred: NaN where it does not)."""
+    xp = checks.xp
     if not xp.isdtype(y.dtype, ("integral", "real floating")):
         msg = f"`{name}` must be a real array of labels 1 or -1; got dtype {_dtype_name(y)}"
         raise TypeError(msg)
-    return check_values(
-        xp, (y == 1) | (y == -1), y,
-        message=f"`{name}` must contain only 1 (similar / ranked higher) or -1; got other values",
+    checks.require(
+        (y == 1) | (y == -1), y,
+        message=f"`{name}` must contain only 1 (similar / ranked higher) or -1", values=y,
     )
 
 
@@ -180,7 +171,7 @@ def triplet_margin_loss(
     >>> round(float(pl.triplet_margin_loss(a, p, n, margin=6.0, eps=0.0)), 6)  # 6 + 5 - 10
     1.0
     """
-    xp = namespace(anchor, positive, negative)
+    xp = namespace(anchor=anchor, positive=positive, negative=negative)
     check_reduction(reduction)
     for arr, name in ((anchor, "anchor"), (positive, "positive"), (negative, "negative")):
         check_real_floating(xp, arr, name)
@@ -194,7 +185,7 @@ def triplet_margin_loss(
         msg = f"`swap` must be a bool; got {type(swap).__name__} {swap!r}"
         raise TypeError(msg)
     dtype, work = _work_dtype(xp, anchor, positive, negative)
-    a, pos, neg = (_to(xp, x, work) for x in (anchor, positive, negative))
+    a, pos, neg = (to(xp, x, work) for x in (anchor, positive, negative))
 
     d_pos = _pnorm(xp, (a - pos) + eps, p)
     d_neg = _pnorm(xp, (a - neg) + eps, p)
@@ -250,7 +241,7 @@ def cosine_embedding_loss(
     >>> pl.cosine_embedding_loss(x1, x2, np.asarray([1, -1]), reduction="none").round(6)
     array([0.4, 0.6])
     """
-    xp = namespace(x1, x2, y)
+    xp = namespace(x1=x1, x2=x2, y=y)
     check_reduction(reduction)
     check_real_floating(xp, x1, "x1")
     check_real_floating(xp, x2, "x2")
@@ -262,10 +253,11 @@ def cosine_embedding_loss(
     if tuple(y.shape) != tuple(x1.shape[:-1]):
         msg = f"`y` must have shape {tuple(x1.shape[:-1])} for inputs of shape {tuple(x1.shape)}; got {tuple(y.shape)}"
         raise ValueError(msg)
-    unchecked = _check_sign_target(xp, y)
+    checks = Checks(xp)
+    _check_sign_target(checks, y)
     margin = check_in_range(margin, "margin", -1.0, 1.0)
     dtype, work = _work_dtype(xp, x1, x2)
-    a, b = _to(xp, x1, work), _to(xp, x2, work)
+    a, b = to(xp, x1, work), to(xp, x2, work)
 
     u, s1, r1 = _unit(xp, a)
     v, s2, r2 = _unit(xp, b)
@@ -278,7 +270,7 @@ def cosine_embedding_loss(
     # cos - m, taken as (1 - m) - (1 - cos) near cos = 1 so that it keeps its accuracy there
     above = xp.where(cos > 0.5, (1 - margin) - one_minus_cos, cos - margin)
     loss = xp.where(y == 1, one_minus_cos, xp.maximum(above, 0))
-    loss = poison(xp, loss, unchecked)  # lazy y with a value other than +-1: NaN
+    loss = checks.result(loss)  # lazy y with a value other than +-1: NaN
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
@@ -309,18 +301,19 @@ def margin_ranking_loss(
     >>> pl.margin_ranking_loss(x1, x2, np.asarray([1.0, 1.0]), margin=0.1, reduction="none").round(6)
     array([0. , 0.4])
     """
-    xp = namespace(x1, x2, y)
+    xp = namespace(x1=x1, x2=x2, y=y)
     check_reduction(reduction)
     check_real_floating(xp, x1, "x1")
     check_real_floating(xp, x2, "x2")
     _check_margin_ranking_shapes(x1, x2, y)
-    unchecked = _check_sign_target(xp, y)
+    checks = Checks(xp)
+    _check_sign_target(checks, y)
     margin = check_in_range(margin, "margin", -math.inf, math.inf, lo_open=True, hi_open=True)
     dtype, work = _work_dtype(xp, x1, x2)
-    a, b = _to(xp, x1, work), _to(xp, x2, work)
+    a, b = to(xp, x1, work), to(xp, x2, work)
     # -y (x1 - x2) for y in {1, -1}, one rounding: x2 - x1 or x1 - x2
     loss = xp.maximum(xp.where(y == 1, b - a, a - b) + margin, 0)
-    loss = poison(xp, loss, unchecked)  # lazy y with a value other than +-1: NaN
+    loss = checks.result(loss)  # lazy y with a value other than +-1: NaN
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
@@ -380,7 +373,7 @@ def info_nce(
     >>> round(float(pl.info_nce(q, p, temperature=1.0)), 6)  # log(1 + e^-1)
     0.313262
     """
-    xp = namespace(query, positive, negatives)
+    xp = namespace(query=query, positive=positive, negatives=negatives, optional=("negatives",))
     check_reduction(reduction)
     for arr, name in ((query, "query"), (positive, "positive"), (negatives, "negatives")):
         check_real_floating(xp, arr, name)
@@ -399,8 +392,8 @@ def info_nce(
     tau = check_in_range(temperature, "temperature", 0.0, math.inf, lo_open=True, hi_open=True)
     arrays = (query, positive) if negatives is None else (query, positive, negatives)
     dtype, work = _work_dtype(xp, *arrays)
-    q, _, _ = _unit(xp, _to(xp, query, work))
-    pos, _, _ = _unit(xp, _to(xp, positive, work))
+    q, _, _ = _unit(xp, to(xp, query, work))
+    pos, _, _ = _unit(xp, to(xp, positive, work))
 
     if negatives is None:
         logits = xp.matmul(q, xp.permute_dims(pos, (1, 0))) / tau
@@ -410,14 +403,14 @@ def info_nce(
         diag = xp.reshape(idx, (-1, 1)) == xp.reshape(idx, (1, -1))
         x_pos = xp.sum(xp.where(diag, logits, xp.zeros_like(logits)), axis=1)
     else:
-        neg, _, _ = _unit(xp, _to(xp, negatives, work))
+        neg, _, _ = _unit(xp, to(xp, negatives, work))
         x_pos = xp.sum(q * pos, axis=1) / tau
         if neg.ndim == 2:
             x_neg = xp.matmul(q, xp.permute_dims(neg, (1, 0))) / tau
         else:
             x_neg = xp.sum(xp.expand_dims(q, axis=1) * neg, axis=2) / tau
         logits = xp.concat([xp.reshape(x_pos, (-1, 1)), x_neg], axis=1)
-    m, tail = _lse_parts(xp, logits, 1)
+    m, tail = lse_parts(xp, logits, 1)
     # -log softmax(logits)_pos = (m - x_pos) + log1p(sum_{j != j*} exp(x_j - m))
     loss = (xp.squeeze(m, axis=1) - x_pos) + xp.squeeze(tail, axis=1)
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._reduction import REDUCTIONS, check_reduction, reduce
-from ._validation import (
-    check_axis,
-    check_probabilities,
-    check_real_floating,
-    check_same_shape,
-    poison,
-)
-from ._xp import compute_dtype, finish, namespace
+from .._core._checks import Checks, check_axis, check_real_floating, check_same_shape
+from .._core._reduction import REDUCTIONS, check_reduction, reduce
+from .._core._types import Array
+from .._core._xp import compute_dtype, finish, namespace, to
 
 __all__ = ["entropy", "kl_div", "kl_divergence"]
-
-
-def _to(xp: Any, x: Any, dtype: Any) -> Any:
-    return x if x.dtype == dtype else xp.astype(x, dtype)
 
 
 def _check_bool(value: Any, name: str) -> bool:
@@ -92,16 +83,17 @@ def kl_div(
     >>> round(float(pl.kl_div(log_q, p, reduction="batchmean")), 6)
     0.028946
     """
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check_reduction(reduction, (*REDUCTIONS, "batchmean"))
     _check_bool(log_target, "log_target")
     check_real_floating(xp, input, "input")
     check_real_floating(xp, target, "target")
     check_same_shape(input, target, ("input", "target"))
-    unchecked = None if log_target else check_probabilities(xp, target, "target", upper=False)
+    if not log_target:
+        target = Checks(xp).probabilities(target, "target", upper=False)
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
-    x, t = _to(xp, input, work), _to(xp, target, work)
+    x, t = to(xp, input, work), to(xp, target, work)
     if log_target:
         zero = t == -xp.inf
         t_safe = xp.where(zero, 0, t)  # keeps -inf - (-inf) out of the discarded branch
@@ -110,7 +102,6 @@ def kl_div(
         zero = t == 0
         t_safe = xp.where(zero, 1, t)  # neither log(0) nor 0 * inf (input -inf) is formed
         loss = xp.where(zero, 0, t_safe * (xp.log(t_safe) - x))
-    loss = poison(xp, loss, unchecked)  # lazy target with negative values: NaN, as torch gives
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
@@ -131,15 +122,14 @@ def entropy(p: Any, /, *, axis: int | tuple[int, ...] | None = -1) -> Any:
     >>> round(float(pl.entropy(np.asarray([0.4, 0.1, 0.25, 0.25]))), 6)
     1.289922
     """
-    xp = namespace(p)
+    xp = namespace(p=p)
     check_real_floating(xp, p, "p")
     check_axis(axis, p.ndim)
-    unchecked = check_probabilities(xp, p, "p")
+    p = Checks(xp).probabilities(p, "p")
     dtype = p.dtype
-    p = _to(xp, p, compute_dtype(xp, dtype))
+    p = to(xp, p, compute_dtype(xp, dtype))
     zero = p == 0
     terms = xp.where(zero, 0, -(p * xp.log(xp.where(zero, 1, p))))
-    terms = poison(xp, terms, unchecked)  # lazy p outside [0, 1]: NaN, not a wrong number
     return finish(xp, xp.sum(terms, axis=axis), dtype)
 
 
@@ -169,19 +159,18 @@ def kl_divergence(p: Any, q: Any, /, *, axis: int | tuple[int, ...] | None = -1)
     >>> (pl.entropy(p) + pl.kl_divergence(p, q)).round(4)
     array([1.3189, 1.3459])
     """
-    xp = namespace(p, q)
+    xp = namespace(p=p, q=q)
     check_real_floating(xp, p, "p")
     check_real_floating(xp, q, "q")
     check_same_shape(p, q, ("p", "q"))
     check_axis(axis, p.ndim)
-    unchecked_p = check_probabilities(xp, p, "p")
-    unchecked_q = check_probabilities(xp, q, "q")
+    checks = Checks(xp)
+    p, q = checks.probabilities(p, "p"), checks.probabilities(q, "q")
     dtype = p.dtype
     work = compute_dtype(xp, dtype)
-    p, q = _to(xp, p, work), _to(xp, q, work)
+    p, q = to(xp, p, work), to(xp, q, work)
     p_zero, q_zero = p == 0, q == 0
     p_safe, q_safe = xp.where(p_zero, 1, p), xp.where(q_zero, 1, q)
     terms = xp.where(q_zero, xp.inf, p * _log_ratio(xp, p_safe, q_safe))
     terms = xp.where(p_zero, 0, terms)
-    terms = poison(xp, poison(xp, terms, unchecked_p), unchecked_q)  # lazy input out of [0, 1]: NaN
     return finish(xp, xp.sum(terms, axis=axis), dtype)

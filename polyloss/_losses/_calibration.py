@@ -7,16 +7,10 @@ import struct
 from fractions import Fraction
 from typing import Any
 
-from ._classification import _class_mask
-from ._validation import (
-    _dtype_name,
-    check_in_range,
-    check_integer,
-    check_real_floating,
-    check_values,
-    poison,
-)
-from ._xp import compute_dtype, device, finish, namespace
+from .._core._checks import Checks, _dtype_name, check_in_range, check_integer, check_real_floating
+from .._core._classes import class_mask
+from .._core._types import Array
+from .._core._xp import compute_dtype, device, finish, namespace, to
 
 __all__ = ["class_weights", "expected_calibration_error", "fit_temperature"]
 
@@ -82,7 +76,7 @@ def class_weights(counts: Any, /, *, strategy: str = "inverse", beta: float = 0.
     >>> pl.class_weights(np.asarray([900, 100])).round(4)
     array([0.5556, 5.    ])
     """
-    xp = namespace(counts)
+    xp = namespace(counts=counts)
     if not isinstance(strategy, str) or strategy not in STRATEGIES:
         msg = f"`strategy` must be one of {', '.join(map(repr, STRATEGIES))}; got {strategy!r}"
         raise ValueError(msg)
@@ -94,15 +88,16 @@ def class_weights(counts: Any, /, *, strategy: str = "inverse", beta: float = 0.
         msg = f"`counts` must be a non-empty 1-d array of one count per class; got shape {tuple(counts.shape)}"
         raise ValueError(msg)
     floating = xp.isdtype(counts.dtype, "real floating")
-    unchecked = check_values(
-        xp, (counts > 0) & (xp.isfinite(counts) if floating else (counts > 0)), counts,
+    checks = Checks(xp)
+    unchecked = checks.require(
+        (counts > 0) & (xp.isfinite(counts) if floating else (counts > 0)), counts,
         message="`counts` must be positive and finite (a class with count 0 would get an "
-        "infinite weight); got a count <= 0 or not finite",
+        "infinite weight)", values=counts,
     )
     dtype = counts.dtype if floating else _default_float(xp, counts)
     work = compute_dtype(xp, dtype)
     n_c = xp.astype(counts, work)
-    if unchecked is not None:  # lazy counts: compute on a valid stand-in, poison below
+    if unchecked is not None:  # lazy counts: compute on a valid stand-in (poisoned by checks.result)
         n_c = xp.where(unchecked, n_c, xp.ones_like(n_c))
     n_classes = counts.shape[0]
 
@@ -117,7 +112,7 @@ def class_weights(counts: Any, /, *, strategy: str = "inverse", beta: float = 0.
         w = xp.sum(n_c) / (n_classes * n_c)
         if strategy == "inverse_sqrt":
             w = xp.sqrt(w)
-    return finish(xp, poison(xp, w, unchecked), dtype)
+    return finish(xp, checks.result(w), dtype)
 
 
 def _check_probs_labels(xp: Any, x: Any, labels: Any, x_name: str) -> None:
@@ -132,14 +127,6 @@ def _check_probs_labels(xp: Any, x: Any, labels: Any, x_name: str) -> None:
     if x.shape[1] == 0:
         msg = f"`{x_name}` must have at least one class; got shape {tuple(x.shape)}"
         raise ValueError(msg)
-
-
-def _check_label_range(xp: Any, labels: Any, n_classes: int) -> Any:
-    return check_values(
-        xp, (labels >= 0) & (labels < n_classes), labels,
-        message=f"`labels` must be class indices in [0, {n_classes - 1}]; got values outside that range",
-        error=IndexError,
-    )
 
 
 def _bin_edges(n_bins: int, bits: int) -> list[float]:
@@ -207,7 +194,7 @@ def expected_calibration_error(probs: Any, labels: Any, /, *, n_bins: int = 15) 
     >>> round(float(pl.expected_calibration_error(probs, labels, n_bins=5)), 6)
     0.25
     """
-    xp = namespace(probs, labels)
+    xp = namespace(probs=probs, labels=labels)
     _check_probs_labels(xp, probs, labels, "probs")
     if isinstance(n_bins, bool) or not isinstance(n_bins, int):
         msg = f"`n_bins` must be an int; got {type(n_bins).__name__} {n_bins!r}"
@@ -218,18 +205,14 @@ def expected_calibration_error(probs: Any, labels: Any, /, *, n_bins: int = 15) 
     n, n_classes = probs.shape
     if labels.dtype != xp.int64:
         labels = xp.astype(labels, xp.int64)  # any integer dtype in (torch cannot compare uint16/32/64)
-    unchecked = [
-        check_values(
-            xp, (probs >= 0) & (probs <= 1), probs,
-            message="`probs` must hold probabilities in [0, 1]; got values outside that range",
-        ),
-        _check_label_range(xp, labels, n_classes),
-    ]
+    checks = Checks(xp)
+    probs = checks.probabilities(probs, "probs")
+    checks.class_indices(labels, n_classes, name="labels")
     dtype = probs.dtype
     work = compute_dtype(xp, dtype)
     if n == 0:  # no samples: 0/0, decided from the static shape (Dask cannot max an empty array)
         return finish(xp, xp.full((), xp.nan, dtype=work, device=device(probs)), dtype)
-    p = probs if probs.dtype == work else xp.astype(probs, work)
+    p = to(xp, probs, work)
     conf = xp.max(p, axis=1)
     correct = xp.astype(xp.argmax(p, axis=1) == labels, work)
     # bin b (0-based) holds (e_b, e_{b+1}], e_k = k / B rounded to nearest: b = #{k : c > e_k}.
@@ -245,10 +228,7 @@ def expected_calibration_error(probs: Any, labels: Any, /, *, n_bins: int = 15) 
     member = xp.reshape(b, (-1, 1)) == xp.reshape(bins, (1, -1))  # (N, B) one-hot
     gap = xp.sum(xp.where(member, xp.reshape(correct - conf, (-1, 1)), 0), axis=0)
     ece = xp.sum(xp.abs(gap)) / n
-    for ok in unchecked:
-        if ok is not None:  # lazy input with invalid values: NaN
-            ece = poison(xp, ece, xp.all(ok))
-    return finish(xp, ece, dtype)
+    return finish(xp, checks.result(ece), dtype)  # lazy input with invalid values: NaN
 
 
 def fit_temperature(logits: Any, labels: Any, /) -> Any:
@@ -298,7 +278,7 @@ def fit_temperature(logits: Any, labels: Any, /) -> Any:
     >>> round(float(T), 6)  # softmax(4 / T) = 0.75: T = 4 / log 3
     3.640957
     """
-    xp = namespace(logits, labels)
+    xp = namespace(logits=logits, labels=labels)
     _check_probs_labels(xp, logits, labels, "logits")
     n, n_classes = logits.shape
     if n == 0:
@@ -306,14 +286,13 @@ def fit_temperature(logits: Any, labels: Any, /) -> Any:
         raise ValueError(msg)
     if labels.dtype != xp.int64:
         labels = xp.astype(labels, xp.int64)  # any integer dtype in (torch cannot compare uint16/32/64)
-    unchecked = _check_label_range(xp, labels, n_classes)
+    checks = Checks(xp)
+    checks.class_indices(labels, n_classes, name="labels")
     dtype = logits.dtype
     work = compute_dtype(xp, dtype)
-    z = logits if logits.dtype == work else xp.astype(logits, work)
-    safe = labels
-    if unchecked is not None:  # lazy labels: read class 0 where out of range (poisoned below)
-        safe = xp.where(unchecked, safe, xp.zeros_like(safe))
-    z_y = xp.sum(xp.where(_class_mask(xp, z, safe), z, 0), axis=1, keepdims=True)
+    z = to(xp, logits, work)
+    # a label out of range (lazy: not read) selects no class; checks.result poisons T
+    z_y = xp.sum(xp.where(class_mask(xp, z, labels), z, 0), axis=1, keepdims=True)
     delta = z - z_y  # NLL(beta) = mean_i LSE(beta * delta_i), delta_{i, y_i} = 0
 
     # softmax(beta * delta) = softmax(beta * shifted): shifted <= 0, so exp never overflows; a
@@ -365,6 +344,4 @@ def fit_temperature(logits: Any, labels: Any, /) -> Any:
     t = xp.exp(-v)
     t = xp.where(at_min, xp.full_like(t, 1 / _T_RANGE), xp.where(at_max, xp.full_like(t, _T_RANGE), t))
     t = xp.where(flat, xp.ones_like(t), t)  # a flat NLL: any T is optimal, keep 1
-    if unchecked is not None:  # lazy labels out of range: NaN
-        t = poison(xp, t, xp.all(unchecked))
-    return finish(xp, t, dtype)
+    return finish(xp, checks.result(t), dtype)  # lazy labels out of range: NaN

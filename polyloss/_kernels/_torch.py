@@ -21,8 +21,8 @@ from an ``amax``/``exp``/``sum`` composition instead.
 backward, keeping both terms non-negative (torch's kernel subtracts, and loses
 ``z = -88.8, y = 0``); the mean and sum are taken block by block, so no full-size
 temporary is allocated;
-``binary_cross_entropy`` and ``nll_loss`` call the native kernels, whose forward is
-the generic formula; the former gets a backward with the generic derivative.
+``binary_cross_entropy`` calls the native kernel, whose forward is the generic formula,
+with a backward of the generic derivative.
 """
 
 from __future__ import annotations
@@ -34,15 +34,14 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+import array_api_compat.torch as xp_torch
+
+from .._core._special import lse_parts, needs_log1p
+from . import _generic
+from ._native import Native
 from ._blocked import row_slices, rows_of
 
-__all__ = [
-    "cross_entropy_indices",
-    "cross_entropy_probabilities",
-    "binary_cross_entropy_with_logits",
-    "binary_cross_entropy",
-    "nll_loss",
-]
+__all__ = ["KERNELS"]
 
 #: Elements per block (16 MB of float32): fits the last-level cache, stays below
 #: glibc's mmap threshold (no page faults on reuse) and keeps the number of kernel
@@ -50,7 +49,7 @@ __all__ = [
 BLOCK_ELEMENTS = 1 << 22
 #: Below this many classes the ``amax``/``exp``/``sum`` composition beats torch's
 #: lastdim softmax kernels.
-SMALL_C = 64
+COMPOSED_BELOW_C = 64
 
 LN2 = math.log(2.0)
 _LOCAL = threading.local()  # per-thread scratch buffers, see _scratch
@@ -83,12 +82,8 @@ def _generic_rows(xb: Any, flag: Any) -> tuple[Any, Any, Any]:
 
     Returns (rows of log-probabilities (P, C), their max m (P,), their tail (P,)).
     """
-    from .._special import _lse_parts
-    from .._xp import namespace
-
     rows = xb.movedim(1, -1)[flag]
-    xp = namespace(rows)
-    m, tail = _lse_parts(xp, rows, -1)
+    m, tail = lse_parts(xp_torch, rows, -1)
     return (rows - m) - tail, m[:, 0], tail[:, 0]
 
 
@@ -101,7 +96,7 @@ def _log_softmax_block(xb: Any, yb: Any, tb: Any | None) -> tuple[Any, Any] | No
     backward uses them), ``None`` for the native kernel.
     """
     C = xb.shape[1]
-    if C >= SMALL_C:
+    if C >= COMPOSED_BELOW_C:
         torch.log_softmax(xb, 1, out=yb)
         if tb is not None:
             # the target loss is below log 2 only if the target is the argmax and S < 2
@@ -120,7 +115,7 @@ def _log_softmax_block(xb: Any, yb: Any, tb: Any | None) -> tuple[Any, Any] | No
     tail = torch.log(s)
     # S < 2: exactly one term is 1 (the max); log1p of the others keeps the tail's digits.
     # Rows with a non-finite max take the generic formula (its shift-by-0 convention).
-    low = ~(s >= 2)
+    low = needs_log1p(s)
     if bool(low.any()):
         rest = torch.where(e < 1, e, 0).sum(1, keepdim=True)
         tail = torch.where(low, torch.log1p(rest), tail)
@@ -159,7 +154,7 @@ def _nll_small_c(xb: Any, tb: Any, buf: Any) -> tuple[Any, Any, Any]:
     e = torch.sub(xb, m, out=buf).exp_()
     s = e.sum(1, keepdim=True)
     tail = torch.log(s)
-    low = ~(s >= 2)  # S < 2, or NaN: a maximum that is not finite
+    low = needs_log1p(s)  # S < 2, or NaN: a maximum that is not finite
     if bool(low.any()):
         rest = e.masked_fill_(e >= 1, 0).sum(1, keepdim=True)  # the terms other than the max
         tail = torch.where(low, torch.log1p(rest), tail)
@@ -196,7 +191,7 @@ class _CrossEntropyIndices(torch.autograd.Function):
             if buf is None:
                 buf = torch.empty(xb.shape, dtype=x.dtype, device=x.device)
             yb = buf[: xb.shape[0]]
-            if eps == 0 and C < SMALL_C:
+            if eps == 0 and C < COMPOSED_BELOW_C:
                 nll[sl], m, s = _nll_small_c(xb, tb, yb)
                 stats.append((m, s))
                 continue
@@ -248,8 +243,6 @@ class _CrossEntropyIndices(torch.autograd.Function):
 
 
 def cross_entropy_indices(x: Any, target: Any, w_t: Any, weight: Any, eps: float) -> Any:
-    if not _usable(x, target, w_t, weight, grad_ok=(x,)):
-        return None
     return _CrossEntropyIndices.apply(x, target, w_t, weight, float(eps), BLOCK_ELEMENTS)
 
 
@@ -306,8 +299,6 @@ class _CrossEntropyProbabilities(torch.autograd.Function):
 
 
 def cross_entropy_probabilities(x: Any, q: Any, weight: Any, eps: float) -> Any:
-    if not _usable(x, q, weight, grad_ok=(x,)):
-        return None
     return _CrossEntropyProbabilities.apply(x, q, weight, float(eps), BLOCK_ELEMENTS)
 
 
@@ -333,10 +324,7 @@ def _binary_blocks(z: Any, *others: Any) -> list[tuple[slice, Any, tuple[Any, ..
 
 
 def _bce_logits_generic(zb: Any, yb: Any, wb: Any, pb: Any) -> Any:
-    from .._classification import _bce_with_logits_terms
-    from .._xp import namespace
-
-    return _bce_with_logits_terms(namespace(zb), zb, yb, wb, pb)
+    return _generic.binary_cross_entropy_with_logits(zb, yb, wb, pb, xp=xp_torch)
 
 
 class _Scratch:
@@ -401,25 +389,19 @@ def _stacked(values: list[Any]) -> Any:
 
 
 class _BCEWithLogits(torch.autograd.Function):
-    """``(1 - y) softplus(z) + p y softplus(-z)`` reduced, blockwise; gradient for ``z`` only.
-
-    ``check_target`` validates ``y``: it gets the minimum and maximum of every block
-    (NaN propagates), taken while the block is in cache.
-    """
+    """``(1 - y) softplus(z) + p y softplus(-z)`` reduced, blockwise; gradient for ``z`` only."""
 
     @staticmethod
-    def forward(ctx, z, y, weight, pos_weight, reduction, check_target):
+    def forward(ctx, z, y, weight, pos_weight, reduction):
         out = torch.empty(z.shape, dtype=z.dtype, device=z.device) if reduction == "none" else None
         blocks = _binary_blocks(z, y, weight, pos_weight)
-        extremes, z_max, sums, tails = [], [], [], []
+        z_max, sums, tails = [], [], []
         scratch = _Scratch()
         for sl, zb, (yb, wb, pb) in blocks:
-            extremes += torch.aminmax(yb)  # one reduction call per in-cache block
             m, total, tail = _bce_logits_block(zb, yb, wb, pb, None if out is None else out[sl], scratch)
             z_max.append(m)
             sums.append(total)
             tails.append(tail)
-        check_target(torch.stack(extremes))
         # blocks beyond the sigmoid kernel's range (or with NaN) take the generic formula
         in_range = _stacked(z_max) <= _SIGMOID_RANGE[z.dtype]
         generic = [False] * len(blocks) if bool(in_range.all()) else [not bool(v) for v in in_range.reshape(-1)]
@@ -463,15 +445,11 @@ class _BCEWithLogits(torch.autograd.Function):
             torch.lerp(torch.sigmoid(zb, out=gz), neg, yb, out=gz).mul_(gb)
             if wb is not None:
                 gz.mul_(wb)
-        return grad, None, None, None, None, None
+        return grad, None, None, None, None
 
 
-def binary_cross_entropy_with_logits(
-    z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str, check_target: Any
-) -> Any:
-    if z.ndim == 0 or z.numel() == 0 or not _usable(z, y, weight, pos_weight, grad_ok=(z,)):
-        return None  # a gradient for y, weight or pos_weight: the generic path's autograd
-    return _BCEWithLogits.apply(z, y, weight, pos_weight, reduction, check_target)
+def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str) -> Any:
+    return _BCEWithLogits.apply(z, y, weight, pos_weight, reduction)
 
 
 class _BinaryCrossEntropy(torch.autograd.Function):
@@ -496,15 +474,23 @@ class _BinaryCrossEntropy(torch.autograd.Function):
 
 
 def binary_cross_entropy(p: Any, y: Any, weight: Any) -> Any:
-    if not _usable(p, y, weight, grad_ok=(p,)):
-        return None
     if weight is not None and weight.shape != p.shape:
         weight = weight.expand(p.shape)
     return _BinaryCrossEntropy.apply(p, y, weight)
 
 
-def nll_loss(x: Any, safe: Any, valid: Any, weight: Any, ignore_index: int, reduction: str) -> Any:
-    if not _usable(x, safe, weight, grad_ok=(x,)):
-        return None
-    target = safe if valid is None else torch.where(valid, safe, ignore_index)
-    return F.nll_loss(x, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+def _eager(*tensors: Any) -> bool:
+    """Gradients wanted for the first tensor only (the custom backwards cover that one)."""
+    return _usable(*tensors, grad_ok=tensors[:1])
+
+
+KERNELS = {
+    "cross_entropy_indices": Native(cross_entropy_indices, applies=lambda x, t, w_t, w, eps: _eager(x, t, w_t, w)),
+    "cross_entropy_probabilities": Native(cross_entropy_probabilities, applies=lambda x, q, w, eps: _eager(x, q, w)),
+    # a gradient for y, weight or pos_weight: the generic kernel's autograd
+    "binary_cross_entropy_with_logits": Native(
+        binary_cross_entropy_with_logits, reduces=True,
+        applies=lambda z, y, w, pw: z.ndim > 0 and z.numel() > 0 and _eager(z, y, w, pw),
+    ),
+    "binary_cross_entropy": Native(binary_cross_entropy, needs_checked=True, applies=lambda p, y, w: _eager(p, y, w)),
+}

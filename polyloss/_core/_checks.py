@@ -1,0 +1,405 @@
+"""Checks: static checks that raise inline, and one object for the checks on values.
+
+Static checks (shape, dtype, options) are plain functions that raise at once.
+
+Checks on array *values* are declared on a :class:`Checks` object, once per argument,
+and that object alone decides what happens (``docs/architecture.md``, "How checks work"):
+
+* values readable now (NumPy, eager torch and JAX): inspect them and raise a clear error
+  naming the argument, the rule, the first offending value and its position;
+* values not readable now (JAX tracers, Dask graphs, torch meta tensors): never read them;
+  an invalid element turns what it touches into NaN instead -- a float argument is
+  returned with NaN where it is invalid (so NaN follows the math to exactly the outputs
+  it touches), and other checks (class indices, boxes, labels) poison the unreduced loss
+  when the loss passes through :meth:`Checks.result`.
+
+The math never sees validation state: it receives (possibly NaN-poisoned) arguments and
+returns a loss. ``Checks(xp, defer=...)`` leaves room for a per-call policy: ``defer=True``
+never reads values, ``defer=False`` always does, ``None`` decides per check from the arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from ._types import Array, Namespace
+from ._xp import is_concrete
+
+__all__ = [
+    "Checks",
+    "LikelyMistakeWarning",
+    "check_axis",
+    "check_broadcastable",
+    "check_class_layout",
+    "check_class_weight",
+    "check_in_range",
+    "check_integer",
+    "check_real_floating",
+    "check_same_shape",
+    "warn_if_probability_rows",
+    "check_log_probabilities",
+]
+
+def _dtype_name(x: Array) -> str:
+    return str(x.dtype).rsplit(".", 1)[-1]
+
+
+def check_real_floating(xp: Namespace, x: Array, name: str) -> None:
+    if x is None:
+        return
+    if not xp.isdtype(x.dtype, "real floating"):
+        msg = f"`{name}` must be a real floating-point array; got dtype {_dtype_name(x)}"
+        raise TypeError(msg)
+
+
+def check_integer(xp: Namespace, x: Array, name: str) -> None:
+    if not xp.isdtype(x.dtype, "integral"):
+        msg = f"`{name}` must be an integer array of class indices; got dtype {_dtype_name(x)}"
+        raise TypeError(msg)
+
+
+def check_same_shape(a: Any, b: Any, names: tuple[str, str]) -> None:
+    if tuple(a.shape) != tuple(b.shape):
+        msg = (
+            f"`{names[0]}` and `{names[1]}` must have the same shape; "
+            f"got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+        raise ValueError(msg)
+
+
+def check_broadcastable(x: Array, shape: tuple[int, ...], name: str, target_name: str = "input") -> None:
+    """``x`` must broadcast to ``shape`` without changing ``shape``."""
+    if x is None:
+        return
+    xs = tuple(x.shape)
+    ok = len(xs) <= len(shape) and all(
+        a == 1 or a == b for a, b in zip(reversed(xs), reversed(shape))
+    )
+    if not ok:
+        msg = f"`{name}` must broadcast to the shape of `{target_name}` {tuple(shape)}; got shape {xs}"
+        raise ValueError(msg)
+
+
+def check_class_layout(input: Any, target: Any, *, probabilities: bool) -> None:
+    """Check the (N, C, d1, ..., dK) / (C,) layout shared by nll_loss and cross_entropy."""
+    shape, tshape = tuple(input.shape), tuple(target.shape)
+    if len(shape) == 0:
+        msg = "`input` must have a class axis: shape (C,) or (N, C, d1, ..., dK); got a 0-d array"
+        raise ValueError(msg)
+    if probabilities:
+        if tshape != shape:
+            msg = (
+                "`target` of class probabilities must have the shape of `input` "
+                f"{shape}; got {tshape}"
+            )
+            raise ValueError(msg)
+        return
+    expected = () if len(shape) == 1 else (shape[0], *shape[2:])
+    if tshape != expected:
+        msg = (
+            f"`target` of class indices must have shape {expected} for `input` of shape "
+            f"{shape} (class axis {0 if len(shape) == 1 else 1} removed); got {tshape}"
+        )
+        raise ValueError(msg)
+
+
+def check_class_weight(weight: Any, n_classes: int) -> None:
+    if weight is None:
+        return
+    if tuple(weight.shape) != (n_classes,):
+        msg = f"`weight` must be a 1-d array of one weight per class, shape ({n_classes},); got {tuple(weight.shape)}"
+        raise ValueError(msg)
+
+
+def check_in_range(value: Any, name: str, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False) -> float:
+    """A scalar option must be a real number within [lo, hi] (ends open when asked).
+
+    Python and NumPy real scalars are accepted (``np.float32(0.1)`` from a config);
+    bools, strings and arrays (even 0-d) are not. Returns the value as a ``float``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        msg = f"`{name}` must be a real number; got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+    value = float(value)
+    below = value <= lo if lo_open else value < lo
+    above = value >= hi if hi_open else value > hi
+    if math.isnan(value) or below or above:
+        left, right = "(" if lo_open else "[", ")" if hi_open else "]"
+        msg = f"`{name}` must be in {left}{lo:g}, {hi:g}{right}; got {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+def check_axis(axis: Any, ndim: int, name: str = "axis", *, single: bool = False) -> None:
+    """``axis`` must be None, an int or a tuple of distinct ints within range (``single``: an int)."""
+    if single and (isinstance(axis, bool) or not isinstance(axis, int)):
+        msg = f"`{name}` must be an int; got {type(axis).__name__} {axis!r}"
+        raise TypeError(msg)
+    if axis is None:
+        return
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, int):
+            msg = f"`{name}` must be an int or a tuple of ints; got {axis!r}"
+            raise TypeError(msg)
+        if not -ndim <= a < max(ndim, 1):
+            msg = (
+                f"`{name}` {a} is out of range for an array of {ndim} dimension(s); "
+                f"expected {-ndim} <= {name} < {max(ndim, 1)}, got {a}"
+            )
+            raise IndexError(msg)
+    if len({a % max(ndim, 1) for a in axes}) < len(axes):
+        msg = f"`{name}` must name each axis at most once; got {axis!r}"
+        raise ValueError(msg)
+
+
+
+
+# -- checks on values ------------------------------------------------------------------
+
+
+class Checks:
+    """The value checks of one call: raise now, or poison the result (see the module docstring).
+
+    Parameters
+    ----------
+    xp : the call's array namespace.
+    defer : bool or None
+        ``True``: never read values (no host sync), poison instead; ``False``: always read
+        them and raise; ``None`` (default): read them where every array involved is concrete.
+    """
+
+    def __init__(self, xp: Namespace, *, defer: bool | None = None) -> None:
+        self.xp = xp
+        self.defer = defer
+        self._pending: list[Array] = []  # deferred masks, applied by result()
+
+    # -- the decision, in one place ---------------------------------------------------
+
+    def deferred(self, *arrays: Array | None) -> bool:
+        """Whether the values of ``arrays`` are not to be read now (traced, lazy, or policy)."""
+        if self.defer is not None:
+            return self.defer
+        return not is_concrete(*arrays)
+
+    def require(
+        self,
+        ok: Array,
+        *arrays: Array | None,
+        message: str | Callable[[], str],
+        error: type[Exception] = ValueError,
+        values: Array | None = None,
+        defer: bool | None = None,
+    ) -> Array | None:
+        """Every element of the boolean ``ok`` (computed from ``arrays``) must be true.
+
+        Read now: raise ``error`` with ``message`` and, when ``values`` (shaped like
+        ``ok``) is given, the first offending value, its position and the count of
+        offenders; returns ``None``. Deferred: the mask is kept for :meth:`result` and
+        returned, for the rare caller that must also keep invalid values out of its math
+        (a stand-in where the math itself would fail). ``defer=True`` defers this one check
+        whatever the arrays (``detect_mistakes=False``: its values are never read).
+        """
+        # ``ok`` too: under jax.jit an array closed over by the traced function is
+        # concrete, but what is computed from it inside the trace is a tracer
+        if defer or self.deferred(ok, *arrays):
+            self._pending.append(ok)
+            return ok
+        if not bool(self.xp.all(ok)):
+            raise error(self._describe(ok, message, values))
+        return None
+
+    def result(self, loss: Array) -> Array:
+        """``loss`` (unreduced) with NaN wherever a deferred check failed.
+
+        A mask that broadcasts to ``loss`` poisons element by element; one that shares only
+        the batch axis (a per-pixel target of a per-class loss) poisons its samples; any
+        other (a per-class weight) poisons all of it.
+        """
+        xp = self.xp
+        for ok in self._pending:
+            if not _broadcasts(tuple(ok.shape), tuple(loss.shape)):
+                if ok.ndim and loss.ndim and ok.shape[0] == loss.shape[0]:
+                    ok = xp.all(ok, axis=tuple(range(1, ok.ndim)))
+                    ok = xp.reshape(ok, (-1,) + (1,) * (loss.ndim - 1))
+                else:
+                    ok = xp.all(ok)
+            loss = xp.where(ok, loss, xp.nan)
+        return loss
+
+    def _describe(self, ok: Array, message: str | Callable[[], str], values: Array | None) -> str:
+        """The error text: ``message``, then the first offender (its value, when ``values``
+        is given, and position) and how many there are. Runs on the error path only."""
+        text = message() if callable(message) else message
+        xp = self.xp
+        bad = xp.reshape(~ok, (-1,))
+        count = int(xp.sum(xp.astype(bad, xp.int32)))
+        first = int(xp.argmax(xp.astype(bad, xp.int8)))
+        where = f" at position {_unravel(first, tuple(ok.shape))}" if ok.ndim else ""
+        more = f" ({count} in all)" if count > 1 else ""
+        if values is None:
+            return f"{text}{where}{more}"
+        value = xp.reshape(values, (-1,))[first]
+        value = int(value) if xp.isdtype(value.dtype, "integral") else float(value)
+        got = f"{value!r}{where}{more}"
+        return text.replace("{got}", got) if "{got}" in text else f"{text}; got {got}"
+
+    # -- one declaration per argument -------------------------------------------------
+
+    def argument(self, x: Array, ok: Array, name: str, rule: str, *, error: type[Exception] = ValueError) -> Array:
+        """``x`` itself when ``ok`` holds everywhere (read now), else raise; deferred: ``x``
+        with NaN where ``ok`` is false (float arguments only)."""
+        if self.deferred(ok, x):
+            return self.xp.where(ok, x, self.xp.nan)
+        if not bool(self.xp.all(ok)):
+            raise error(self._describe(ok, f"`{name}` {rule}", x))
+        return x
+
+    def probabilities(self, x: Array, name: str, *, upper: bool = True, rule: str | None = None) -> Array:
+        """Every value of ``x`` must be a probability in [0, 1] (only >= 0 when ``upper`` is
+        False); NaN fails. Returns ``x`` (NaN where invalid when deferred)."""
+        xp = self.xp
+        rule = rule or ("must hold probabilities in [0, 1]" if upper else "must hold non-negative values")
+        if not self.deferred(x) and math.prod(x.shape) > 0:
+            # readable: two reductions (NaN propagates and fails) instead of boolean temporaries
+            # (on torch, amin + amax is faster than aminmax)
+            lo, hi = xp.min(x), xp.max(x)
+            fine = (lo >= 0) & (hi <= 1) if upper else lo >= 0
+            if is_concrete(fine) and bool(fine):
+                return x
+        return self.argument(x, (x >= 0) & (x <= 1) if upper else x >= 0, name, rule)
+
+    def nonnegative(self, x: Array | None, name: str) -> Array | None:
+        """Every value of the weight ``x`` must be >= 0; NaN passes and propagates to the loss.
+
+        A negative weight turns a loss into a gain that training drives to minus infinity.
+        """
+        if x is None:
+            return None
+        return self.argument(x, ~(x < 0), name, "must be non-negative")
+
+    def class_indices(self, target: Array, n_classes: int, ignore_index: int | None = None, name: str = "target") -> bool:
+        """Integer class indices must be in [0, n_classes) or equal ``ignore_index``.
+
+        Returns whether every target is known to count (in range, none ignored): then the
+        caller needs no masks. Deferred, an invalid index poisons its position of the
+        per-position loss in :meth:`result`.
+        """
+        xp = self.xp
+        none_ignored = ignore_index is None or not 0 <= ignore_index < n_classes
+        if none_ignored and not self.deferred(target) and math.prod(target.shape) > 0:
+            lo, hi = xp.min(target), xp.max(target)
+            # under jax.jit a closed-over target is concrete but what is computed from it is a tracer
+            if is_concrete(lo, hi) and 0 <= int(lo) and int(hi) < n_classes:
+                return True
+        ok = (target >= 0) & (target < n_classes)
+        if ignore_index is not None:
+            ok = ok | (target == ignore_index)
+        rule = f"`{name}` must be class indices in [0, {n_classes - 1}]"
+        if ignore_index is not None:
+            rule += f" or equal `ignore_index` ({ignore_index})"
+        self.require(ok, target, message=rule, error=IndexError, values=target)
+        return False
+
+    def warn_unless(self, ok: Callable[[], Array], *arrays: Array, message: str) -> None:
+        """A likely mistake: warn (:class:`LikelyMistakeWarning`, pointing at the caller's
+        code) unless ``ok()`` holds. Only where values are readable; never changes a result."""
+        if self.deferred(*arrays):
+            return
+        good = ok()
+        if is_concrete(good) and not bool(self.xp.all(good)):
+            # stacklevel: warn_unless <- the heuristic <- the public loss <- the caller's code
+            warnings.warn(message, LikelyMistakeWarning, stacklevel=4)
+
+
+def _broadcasts(shape: tuple[int, ...], to: tuple[int, ...]) -> bool:
+    return len(shape) <= len(to) and all(a in (1, b) for a, b in zip(reversed(shape), reversed(to)))
+
+
+def _unravel(index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    position = []
+    for size in reversed(shape):
+        index, rest = divmod(index, size)
+        position.append(rest)
+    return tuple(reversed(position))
+
+
+class LikelyMistakeWarning(UserWarning):
+    """An input looks like a classic mistake (e.g. softmax applied before ``cross_entropy``).
+
+    Raised as a warning only where the input could still be legitimate; silence it for
+    one call with ``detect_mistakes=False``, everywhere with
+    ``polyloss.set_options(detect_mistakes=False)``, or with the ``warnings`` filters.
+    """
+
+
+# -- classic input mistakes (switched by the ``detect_mistakes`` option) ---------------
+
+
+def _slack(xp: Namespace, x: Array, ulps: float) -> float:
+    """Rounding slack for values computed in ``x``'s dtype: ``ulps`` units of its epsilon."""
+    return ulps * float(xp.finfo(x.dtype).eps)
+
+
+def check_log_probabilities(checks: Checks, x: Array, name: str, function: str) -> None:
+    """``x`` must hold log-probabilities: no positive value (beyond rounding; NaN passes).
+
+    A positive value means probabilities (``softmax`` output) or raw logits were passed.
+    Never runs on lazy or traced arrays, and never changes a result.
+    """
+    xp = checks.xp
+    if checks.deferred(x):
+        return
+    tol = _slack(xp, x, 8)  # log(p) of a p rounded up to 1 + eps stays below this
+    positive = x > tol  # NaN passes
+    found = xp.any(positive)
+    if not is_concrete(found) or not bool(found):
+        return
+    largest = xp.max(xp.where(positive, x, 0))
+    msg = (
+        f"`{name}` of {function} must be log-probabilities (values <= 0), such as the "
+        f"output of log_softmax; got positive values (largest {float(largest):.6g}). Likely "
+        "mistake: probabilities (softmax output) or logits were passed. Fix: pass logits "
+        f"to cross_entropy instead, or apply log_softmax first; pass detect_mistakes=False "
+        "to skip this check"
+    )
+    raise ValueError(msg)
+
+
+def warn_if_probability_rows(checks: Checks, x: Array, axis: int, function: str) -> None:
+    """Warn when every slice of ``x`` along the class ``axis`` is in [0, 1] and sums to 1.
+
+    Such an ``x`` is almost surely softmax output passed where logits belong. The first
+    sample is checked first, so logits cost one small look; never runs on lazy or
+    traced arrays, and never changes a result.
+    """
+    xp = checks.xp
+    n_classes = x.shape[axis]
+    if n_classes < 2 or math.prod(x.shape) == 0 or checks.deferred(x):
+        return
+    # sum over C values each within 1 ulp: |sum - 1| <= C eps, doubled for the producer's rounding
+    tol = _slack(xp, x, 2 * n_classes)
+
+    def looks_like_probabilities(v: Array, ax: int) -> Array:
+        rows = xp.sum(v, axis=ax)
+        return xp.all((v >= 0) & (v <= 1)) & xp.all(xp.abs(rows - 1) <= tol)
+
+    if axis > 0 and x.shape[0] > 1:
+        first = x[0, ...]
+        lowest = xp.min(first)  # logits almost always have a negative value: one reduction decides
+        if not is_concrete(lowest) or not bool(lowest >= 0) or not bool(looks_like_probabilities(first, axis - 1)):
+            return  # traced (a constant inside jax.jit), or the first sample has a row of logits
+    checks.warn_unless(
+        lambda: ~looks_like_probabilities(x, axis), x,
+        message=(
+            f"`input` of {function} should be unnormalised logits, but every row along the class "
+            f"axis is in [0, 1] and sums to 1: it looks like probabilities. Likely mistake: "
+            f"softmax applied before {function}, which applies log_softmax itself (so the "
+            f"softmax is applied twice and gradients shrink). Fix: pass the logits; pass "
+            "detect_mistakes=False to silence this warning"
+        ),
+    )

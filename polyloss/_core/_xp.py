@@ -1,0 +1,96 @@
+"""Array-namespace plumbing shared by every loss: one place for namespace, dtype and device."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import array_api_compat as compat
+
+from ._types import Array, Namespace
+
+__all__ = ["namespace", "is_concrete", "compute_dtype", "to", "finish", "device"]
+
+device = compat.device
+
+
+def namespace(*, optional: tuple[str, ...] = (), **arrays: Array | None) -> Namespace:
+    """The array namespace shared by the named ``arrays`` (the caller's argument names).
+
+    ``None`` is accepted only for the names in ``optional`` (``weight=None``). Raises
+    ``TypeError`` naming the argument when one is not an array, and naming the
+    libraries involved when the arrays come from different array libraries.
+    """
+    present = {}
+    for name, a in arrays.items():
+        if a is None:
+            if name not in optional:
+                msg = f"`{name}` must be an array; got None"
+                raise TypeError(msg)
+            continue
+        if not compat.is_array_api_obj(a):
+            msg = (
+                f"`{name}` must be an array of an array-API library "
+                f"(NumPy, PyTorch, JAX, CuPy, Dask, array-api-strict); got {_type_name(a)}"
+            )
+            raise TypeError(msg)
+        present[name] = a
+    try:
+        return compat.array_namespace(*present.values())
+    except TypeError:
+        kinds = ", ".join(f"`{name}` a {_type_name(a)}" for name, a in present.items())
+        msg = f"all arrays in one call must come from the same array library; got {kinds}"
+        raise TypeError(msg) from None
+
+
+def _type_name(a: Any) -> str:
+    t = type(a)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__.split('.')[0]}.{t.__name__}"
+
+
+def is_concrete(*arrays: Array | None) -> bool:
+    """True when the values of every array can be inspected now.
+
+    False for JAX tracers (inside ``jit``/``grad``), Dask arrays (lazy) and
+    PyTorch ``meta`` tensors: data-dependent checks are deferred for those.
+    """
+    torch = sys.modules.get("torch")
+    for a in arrays:
+        if a is None:
+            continue
+        if torch is not None and isinstance(a, torch.Tensor):  # the common case first: cheap
+            if a.device.type == "meta":
+                return False
+            continue
+        if compat.is_jax_array(a):
+            import jax  # already imported: ``a`` is a JAX array
+
+            if isinstance(a, jax.core.Tracer):
+                return False
+            continue  # an eager JAX array has concrete values
+        if compat.is_lazy_array(a):
+            return False
+    return True
+
+
+def compute_dtype(xp: Namespace, dtype: Any) -> Any:
+    """The dtype the math runs in: float16 and bfloat16 are promoted to float32."""
+    if xp.finfo(dtype).bits < 32:
+        return xp.float32
+    return dtype
+
+
+def to(xp: Namespace, x: Array | None, dtype: Any) -> Array | None:
+    """``x`` in ``dtype`` (``None`` stays ``None``); no copy when it already is."""
+    return None if x is None else (x if x.dtype == dtype else xp.astype(x, dtype))
+
+
+def finish(xp: Namespace, out: Array, dtype: Any) -> Array:
+    """Cast a result back to the caller's dtype; 0-d results stay arrays (never NumPy scalars)."""
+    if out.dtype != dtype:
+        out = xp.astype(out, dtype)
+    if compat.is_numpy_namespace(xp) and out.ndim == 0:
+        # NumPy reductions return NumPy scalars, which NumPy 2 also gives __array_namespace__:
+        # asarray makes them 0-d arrays (and returns a 0-d array as it is)
+        out = xp.asarray(out)
+    return out

@@ -1,0 +1,125 @@
+"""Kernels: the math of each heavy loss on normalised inputs, and the one registry that
+chooses an implementation.
+
+Each kernel has one generic definition written against the array API
+(:mod:`polyloss._kernels._generic`) and, for some backends, a native implementation
+with the same signature and the same output -- the unreduced loss:
+
+=================================  =========================================  =================
+kernel                             output                                     native on
+=================================  =========================================  =================
+``cross_entropy_indices``          per-position loss, before masking          torch, NumPy, JAX
+``cross_entropy_probabilities``    per-position loss                          torch, NumPy
+``binary_cross_entropy_with_logits``  elementwise loss                        NumPy; torch *
+``binary_cross_entropy``           elementwise loss                           torch **
+=================================  =========================================  =================
+
+\\* torch's BCE-with-logits kernel fuses its reduction (it sums block by block, with no
+full-size temporary): registered with ``reduces=True``, it takes ``reduction`` as one more
+argument and returns the reduced loss. \\*\\* torch's BCE kernel raises on probabilities
+outside [0, 1] (a device assert on CUDA): registered with ``needs_checked=True``, it runs
+only on an input whose values were checked.
+
+:func:`select` returns the native kernel where one is registered for the namespace, it
+applies to the arguments (its ``applies`` predicate: e.g. eager torch, plain ndarrays,
+2-d JAX input) and ``polyloss.options(fast_paths=...)`` is on; otherwise the generic
+kernel, mapped over row blocks (:func:`~polyloss._kernels._blocked.by_row_blocks`) when
+the input exceeds :data:`BLOCK_BYTES_GENERIC` on a backend without a native kernel.
+Native modules are imported only when their library's arrays are seen.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import array_api_compat as compat
+
+from .._core._config import get_option
+from .._core._types import Array, Namespace
+from . import _generic
+from ._blocked import by_row_blocks
+from ._native import Native
+
+__all__ = ["Native", "select", "call", "enabled", "BLOCK_BYTES_GENERIC"]
+
+#: Inputs larger than this take the generic kernel in row blocks on backends without a
+#: native kernel (array-api-strict, CuPy, ...). Dask is already chunked.
+BLOCK_BYTES_GENERIC = 1 << 28
+
+#: The kernels, each with its generic definition and how many leading arguments are
+#: indexed by row (what :func:`by_row_blocks` slices).
+GENERIC: dict[str, tuple[Callable[..., Array], int]] = {
+    "cross_entropy_indices": (_generic.cross_entropy_indices, 3),
+    "cross_entropy_probabilities": (_generic.cross_entropy_probabilities, 2),
+    "binary_cross_entropy_with_logits": (_generic.binary_cross_entropy_with_logits, 0),
+    "binary_cross_entropy": (_generic.binary_cross_entropy, 0),
+}
+
+#: The module holding each backend's native kernels (its ``KERNELS`` mapping).
+NATIVE_MODULES = {
+    "torch": "polyloss._kernels._torch",
+    "numpy": "polyloss._kernels._numpy",
+    "jax": "polyloss._kernels._jax",
+}
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """What :func:`select` returns: call it with the kernel's arguments."""
+
+    fn: Callable[..., Array]
+    reduces: bool = False
+
+    def __call__(self, *args: object) -> Array:
+        return self.fn(*args)
+
+
+def enabled() -> bool:
+    """Whether native kernels are on (``polyloss.options(fast_paths=...)``)."""
+    return bool(get_option("fast_paths"))
+
+
+def _backend(xp: Namespace) -> str | None:
+    if compat.is_torch_namespace(xp):
+        return "torch"
+    if compat.is_numpy_namespace(xp):
+        return "numpy"
+    if compat.is_jax_namespace(xp):
+        return "jax"
+    if compat.is_dask_namespace(xp):
+        return "dask"
+    return None
+
+
+@functools.cache
+def _natives(backend: str) -> dict[str, Native]:
+    return importlib.import_module(NATIVE_MODULES[backend]).KERNELS
+
+
+def select(name: str, xp: Namespace, *args: Array | float | None, checked: bool = True) -> Kernel:
+    """The implementation of kernel ``name`` for these arguments (see the module docstring)."""
+    backend = _backend(xp)
+    generic, per_row = GENERIC[name]
+    if enabled() and backend in NATIVE_MODULES:
+        native = _natives(backend).get(name)
+        if native is not None and (checked or not native.needs_checked) and native.applies(*args):
+            return Kernel(native.fn, native.reduces)
+    fn = functools.partial(generic, xp=xp)
+    if enabled() and backend is None and per_row and _nbytes(xp, args[0]) > BLOCK_BYTES_GENERIC:
+        return Kernel(by_row_blocks(fn, per_row, xp))
+    return Kernel(fn)
+
+
+def call(name: str, xp: Namespace, *args: Array | float | None) -> Array:
+    """The unreduced loss of kernel ``name`` (one that no native fuses with its reduction)."""
+    kernel = select(name, xp, *args)
+    assert not kernel.reduces, name  # noqa: S101 -- a registry invariant, not input validation
+    return kernel(*args)
+
+
+def _nbytes(xp: Namespace, x: Array) -> int:
+    return math.prod(x.shape) * (xp.finfo(x.dtype).bits // 8)

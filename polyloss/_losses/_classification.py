@@ -1,0 +1,290 @@
+"""Classification losses: binary cross entropy (on probabilities and on logits), NLL, cross entropy.
+
+Each public function reads: parse arguments -> static checks -> value checks
+(:class:`~polyloss._core._checks.Checks`) -> kernel (:func:`polyloss._kernels.select`)
+-> the one reduction -> finish (cast back to the caller's dtype).
+"""
+
+from __future__ import annotations
+
+from .._core._checks import (
+    Checks,
+    check_broadcastable,
+    check_class_layout,
+    check_class_weight,
+    check_in_range,
+    check_integer,
+    check_log_probabilities,
+    check_real_floating,
+    check_same_shape,
+    warn_if_probability_rows,
+)
+from .._core._classes import class_targets, n_classes, pick, unbatch
+from .._core._config import resolve
+from .._core._reduction import check_reduction, reduce, reduce_counted
+from .._core._types import Array
+from .._core._xp import compute_dtype, finish, namespace, to
+from .._kernels import call, select
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "nll_loss",
+    "cross_entropy",
+]
+
+
+# -- binary ---------------------------------------------------------------------------
+
+
+def binary_cross_entropy(
+    input: Array,
+    target: Array,
+    /,
+    *,
+    weight: Array | None = None,
+    reduction: str = "mean",
+    detect_mistakes: bool | None = None,
+) -> Array:
+    r"""Binary cross entropy between probabilities ``input`` and targets ``target``.
+
+    .. math::
+        \ell_i = -w_i\,\bigl[y_i \max(\log p_i, -100) + (1 - y_i)\max(\log(1 - p_i), -100)\bigr]
+
+    Each log term is clamped at -100, as torch documents, so a probability of exactly
+    0 or 1 gives a finite loss. ``log(1 - p)`` is evaluated as ``log1p(-p)``.
+    ``weight`` broadcasts against ``input``; ``"mean"`` divides by the number of
+    elements (not by the weights), as in torch.
+
+    Parameters
+    ----------
+    input : array of probabilities in [0, 1], any shape.
+    target : array of the same shape, values in [0, 1].
+    weight : optional array broadcastable to ``input``.
+    reduction : {"none", "mean", "sum"}
+    detect_mistakes : bool or None
+        Check that ``input`` is in [0, 1] (``None``: the global option, on by default).
+        Off, or for lazy and traced arrays, no value is inspected (no device sync) and an
+        element outside [0, 1] gives NaN instead of an error: never a silent number.
+
+    Raises
+    ------
+    ValueError
+        If ``input`` has values outside [0, 1] (likely logits: use
+        binary_cross_entropy_with_logits), checked only for concrete arrays.
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> round(float(pl.binary_cross_entropy(np.asarray([0.75]), np.asarray([1.0]))), 4)
+    0.2877
+    """
+    xp = namespace(input=input, target=target, weight=weight, optional=("weight",))
+    check_reduction(reduction)
+    for arr, name in ((input, "input"), (target, "target"), (weight, "weight")):
+        check_real_floating(xp, arr, name)
+    check_same_shape(input, target, ("input", "target"))
+    check_broadcastable(weight, tuple(input.shape), "weight")
+    checks = Checks(xp)
+    # detect_mistakes off: the input's values are not read (no sync); outside [0, 1] gives NaN
+    read_input = resolve("detect_mistakes", detect_mistakes) and not checks.deferred(input)
+    checks.require(
+        (input >= 0) & (input <= 1), input, values=input, defer=not read_input,
+        message="`input` of binary_cross_entropy must be probabilities in [0, 1]; got {got}. Likely "
+        "mistake: logits were passed (no sigmoid applied). Fix: pass the logits to "
+        "binary_cross_entropy_with_logits, which is also more accurate",
+    )
+    target = checks.probabilities(target, "target")  # a 0/255 mask is a classic mistake
+    weight = checks.nonnegative(weight, "weight")
+    dtype = input.dtype
+    work = compute_dtype(xp, dtype)
+    p, y, w = (to(xp, a, work) for a in (input, target, weight))
+    # torch's kernel raises on values outside [0, 1] (a device assert on CUDA): checked input only
+    kernel = select("binary_cross_entropy", xp, p, y, w, checked=read_input)
+    return finish(xp, reduce(checks.result(kernel(p, y, w)), reduction, xp=xp), dtype)
+
+
+def binary_cross_entropy_with_logits(
+    input: Array,
+    target: Array,
+    /,
+    *,
+    weight: Array | None = None,
+    pos_weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    r"""Binary cross entropy on logits: sigmoid and BCE fused without cancellation.
+
+    .. math::
+        \ell_i = w_i\,\bigl[\,p\,y_i \operatorname{softplus}(-z_i)
+                 + (1 - y_i)\operatorname{softplus}(z_i)\bigr],
+        \qquad \operatorname{softplus}(t) = \max(t, 0) + \log(1 + e^{-|t|})
+
+    with ``p = pos_weight`` (broadcast along the last axis). This is torch's
+    ``(1 - y) z + (1 + (p - 1) y) softplus(-z)`` rearranged so that both terms are
+    non-negative: no cancellation, so tiny losses keep their relative accuracy
+    (``z = -88.8, y = 0`` gives 2.72e-39, where the textbook form gives 0).
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> z, y = np.asarray([1.8, -0.75]), np.asarray([1.0, 0.0])
+    >>> round(float(pl.binary_cross_entropy_with_logits(z, y)), 4)
+    0.2699
+    """
+    xp = namespace(input=input, target=target, weight=weight, pos_weight=pos_weight, optional=("weight", "pos_weight"))
+    check_reduction(reduction)
+    for arr, name in ((input, "input"), (target, "target"), (weight, "weight"), (pos_weight, "pos_weight")):
+        check_real_floating(xp, arr, name)
+    check_same_shape(input, target, ("input", "target"))
+    check_broadcastable(weight, tuple(input.shape), "weight")
+    check_broadcastable(pos_weight, tuple(input.shape), "pos_weight")
+    checks = Checks(xp)
+    target = checks.probabilities(target, "target")  # a 0/255 mask is a classic mistake
+    weight = checks.nonnegative(weight, "weight")
+    pos_weight = checks.nonnegative(pos_weight, "pos_weight")
+    dtype = input.dtype
+    work = compute_dtype(xp, dtype)
+    z, y, w, pw = (to(xp, a, work) for a in (input, target, weight, pos_weight))
+    kernel = select("binary_cross_entropy_with_logits", xp, z, y, w, pw)
+    if kernel.reduces:  # torch's blockwise kernel sums as it goes: no full-size temporary
+        return finish(xp, kernel(z, y, w, pw, reduction), dtype)
+    return finish(xp, reduce(kernel(z, y, w, pw), reduction, xp=xp), dtype)
+
+
+# -- multi-class ----------------------------------------------------------------------
+
+
+def _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities):
+    """The static checks shared by the class-axis losses (nll_loss, cross_entropy, focal)."""
+    check_reduction(reduction)
+    check_real_floating(xp, input, "input")
+    check_real_floating(xp, weight, "weight")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+        msg = f"`ignore_index` must be an int; got {type(ignore_index).__name__} {ignore_index!r}"
+        raise TypeError(msg)
+    if not probabilities:
+        check_integer(xp, target, "target")
+    check_class_layout(input, target, probabilities=probabilities)
+    check_class_weight(weight, n_classes(input))
+
+
+def nll_loss(
+    input: Array,
+    target: Array,
+    /,
+    *,
+    weight: Array | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    detect_mistakes: bool | None = None,
+) -> Array:
+    r"""Negative log-likelihood of class indices under log-probabilities ``input``.
+
+    .. math:: \ell_n = -w_{y_n}\, x_{n, y_n}, \qquad
+              \text{mean} = \frac{\sum_n \ell_n}{\sum_{n:\,y_n \ne \text{ignore}} w_{y_n}}
+
+    ``input`` has shape (N, C, d1, ..., dK) or (C,); ``target`` (N, d1, ..., dK) or ().
+    Targets equal to ``ignore_index`` contribute 0 to the loss and to the divisor.
+    As in torch, the mean over targets that are all ignored is 0/0 = NaN.
+
+    With ``detect_mistakes`` (``None``: the global option, on by default) a positive
+    value in ``input`` raises ``ValueError``: log-probabilities are <= 0, so probabilities
+    or logits were passed. Skipped for lazy and traced arrays; never changes a result.
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> log_probs = np.asarray([[-0.5, -1.2, -2.0, -3.0], [-1.0, -0.2, -3.0, -2.0], [-2.0, -1.0, -0.1, -3.0]])
+    >>> round(float(pl.nll_loss(log_probs, np.asarray([3, 1, 2]))), 6)
+    1.1
+    """
+    xp = namespace(input=input, target=target, weight=weight, optional=("weight",))
+    _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities=False)
+    checks = Checks(xp)
+    if resolve("detect_mistakes", detect_mistakes):
+        check_log_probabilities(checks, input, "input", "nll_loss")
+    weight = checks.nonnegative(weight, "weight")
+    every_counts = checks.class_indices(target, n_classes(input), ignore_index)
+    dtype = input.dtype
+    work = compute_dtype(xp, dtype)
+    x, w = to(xp, input, work), to(xp, weight, work)
+    t = class_targets(xp, target, n_classes(input), w, ignore_index, every_counts=every_counts, dtype=work)
+    if x.ndim == 1:
+        x = x[None, ...]
+    loss = checks.result(-(t.weight * pick(xp, x, t.index)))
+    out = reduce_counted(xp, loss, t.counted, t.weight, w is not None, reduction)
+    return finish(xp, unbatch(out, input.ndim == 1, reduction), dtype)
+
+
+def cross_entropy(
+    input: Array,
+    target: Array,
+    /,
+    *,
+    weight: Array | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    detect_mistakes: bool | None = None,
+) -> Array:
+    r"""Cross entropy between logits ``input`` and class indices or class probabilities.
+
+    With class indices :math:`y_n` and label smoothing :math:`\varepsilon`:
+
+    .. math::
+        \ell_n = (1 - \varepsilon)\, w_{y_n} \bigl(\operatorname{LSE}(x_n) - x_{n,y_n}\bigr)
+                 + \frac{\varepsilon}{C} \sum_c w_c \bigl(\operatorname{LSE}(x_n) - x_{n,c}\bigr)
+
+    and ``"mean"`` divides by :math:`\sum_n w_{y_n}` over non-ignored targets
+    (torch's convention; all ignored gives NaN). With probability targets
+    :math:`q` (same shape as ``input``), :math:`q \leftarrow (1-\varepsilon) q + \varepsilon / C` and
+
+    .. math:: \ell_n = \sum_c w_c\, q_{n,c} \bigl(\operatorname{LSE}(x_n) - x_{n,c}\bigr),
+
+    where ``"mean"`` divides by the number of samples and ignores the weights, as torch
+    does. A class with zero target probability contributes nothing, even at a
+    ``-inf`` logit. :math:`\operatorname{LSE}(x) - x_c` is evaluated as
+    :math:`(m - x_c) + \log(1 + \sum_{j \ne j^*} e^{x_j - m})`, so confident
+    predictions keep full relative accuracy and no logit overflows.
+
+    With ``detect_mistakes`` (``None``: the global option, on by default), an ``input``
+    whose every row is in [0, 1] and sums to 1 gets a :class:`LikelyMistakeWarning`:
+    softmax output passed where logits belong. Skipped for lazy and traced arrays;
+    never changes a result.
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> round(float(pl.cross_entropy(np.asarray([[2.0, 1.0, 0.1]]), np.asarray([0]))), 4)
+    0.417
+    """
+    xp = namespace(input=input, target=target, weight=weight, optional=("weight",))
+    probabilities = xp.isdtype(target.dtype, "real floating")
+    _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities)
+    eps = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
+    C = n_classes(input)
+    checks = Checks(xp)
+    if resolve("detect_mistakes", detect_mistakes):
+        warn_if_probability_rows(checks, input, 0 if input.ndim == 1 else 1, "cross_entropy")
+    weight = checks.nonnegative(weight, "weight")
+    if probabilities:
+        target = checks.probabilities(target, "target")
+    else:
+        every_counts = checks.class_indices(target, C, ignore_index)
+    dtype = input.dtype
+    work = compute_dtype(xp, dtype)
+    x, w = to(xp, input, work), to(xp, weight, work)
+    if x.ndim == 1:
+        x = x[None, ...]
+
+    if probabilities:
+        q = to(xp, target, work)
+        q = q[None, ...] if q.ndim == 1 else q
+        loss = call("cross_entropy_probabilities", xp, x, q, w, eps)
+        out = reduce(loss, reduction, xp=xp)  # the mean divides by the number of samples, as torch
+    else:
+        t = class_targets(xp, target, C, w, ignore_index, every_counts=every_counts, dtype=work)
+        loss = call("cross_entropy_indices", xp, x, t.index, t.weight, w, eps)
+        out = reduce_counted(xp, checks.result(loss), t.counted, t.weight, w is not None, reduction)
+    return finish(xp, unbatch(out, input.ndim == 1, reduction), dtype)
