@@ -169,6 +169,23 @@ def _check_class_call(xp, input, target, weight, ignore_index, reduction, probab
     check_class_weight(weight, n_classes(input))
 
 
+def _class_index_inputs(checks: Checks, input: Array, target: Array, weight: Array | None, ignore_index: int):
+    """The value checks and normalisation shared by the class-index losses.
+
+    Returns ``(x, w, t, dtype)``: ``input`` batched in the compute dtype, the checked class
+    weights in it, the normalised targets (:class:`~polyloss._core._classes.ClassTargets`)
+    and the caller's dtype.
+    """
+    xp = checks.xp
+    weight = checks.nonnegative(weight, "weight")
+    every_counts = checks.class_indices(target, n_classes(input), ignore_index)
+    dtype = input.dtype
+    work = compute_dtype(xp, dtype)
+    x, w = to(xp, input, work), to(xp, weight, work)
+    t = class_targets(xp, target, n_classes(input), w, ignore_index, every_counts=every_counts, dtype=work)
+    return (x[None, ...] if x.ndim == 1 else x), w, t, dtype
+
+
 def nll_loss(
     input: Array,
     target: Array,
@@ -204,14 +221,7 @@ def nll_loss(
     checks = Checks(xp)
     if resolve("detect_mistakes", detect_mistakes):
         check_log_probabilities(checks, input, "input", "nll_loss")
-    weight = checks.nonnegative(weight, "weight")
-    every_counts = checks.class_indices(target, n_classes(input), ignore_index)
-    dtype = input.dtype
-    work = compute_dtype(xp, dtype)
-    x, w = to(xp, input, work), to(xp, weight, work)
-    t = class_targets(xp, target, n_classes(input), w, ignore_index, every_counts=every_counts, dtype=work)
-    if x.ndim == 1:
-        x = x[None, ...]
+    x, w, t, dtype = _class_index_inputs(checks, input, target, weight, ignore_index)
     loss = checks.result(-(t.weight * pick(xp, x, t.index)))
     out = reduce_counted(xp, loss, t.counted, t.weight, w is not None, reduction)
     return finish(xp, unbatch(out, input.ndim == 1, reduction), dtype)
@@ -263,28 +273,21 @@ def cross_entropy(
     probabilities = xp.isdtype(target.dtype, "real floating")
     _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities)
     eps = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
-    C = n_classes(input)
     checks = Checks(xp)
     if resolve("detect_mistakes", detect_mistakes):
         warn_if_probability_rows(checks, input, 0 if input.ndim == 1 else 1, "cross_entropy")
-    weight = checks.nonnegative(weight, "weight")
     if probabilities:
+        weight = checks.nonnegative(weight, "weight")
         target = checks.probabilities(target, "target")
-    else:
-        every_counts = checks.class_indices(target, C, ignore_index)
-    dtype = input.dtype
-    work = compute_dtype(xp, dtype)
-    x, w = to(xp, input, work), to(xp, weight, work)
-    if x.ndim == 1:
-        x = x[None, ...]
-
-    if probabilities:
-        q = to(xp, target, work)
-        q = q[None, ...] if q.ndim == 1 else q
+        dtype = input.dtype
+        work = compute_dtype(xp, dtype)
+        x, q, w = to(xp, input, work), to(xp, target, work), to(xp, weight, work)
+        if x.ndim == 1:
+            x, q = x[None, ...], q[None, ...]
         loss = call("cross_entropy_probabilities", xp, x, q, w, eps)
         out = reduce(loss, reduction, xp=xp)  # the mean divides by the number of samples, as torch
     else:
-        t = class_targets(xp, target, C, w, ignore_index, every_counts=every_counts, dtype=work)
+        x, w, t, dtype = _class_index_inputs(checks, input, target, weight, ignore_index)
         loss = call("cross_entropy_indices", xp, x, t.index, t.weight, w, eps)
         out = reduce_counted(xp, checks.result(loss), t.counted, t.weight, w is not None, reduction)
     return finish(xp, unbatch(out, input.ndim == 1, reduction), dtype)

@@ -6,13 +6,13 @@ import math
 from typing import Any
 
 from .._core._checks import Checks, check_in_range, check_real_floating, check_same_shape
-from .._core._classes import class_mask, class_targets, n_classes, pick, unbatch
+from .._core._classes import class_mask, pick, unbatch
 from .._core._reduction import check_reduction, reduce, reduce_counted
 from .._core._special import lse_parts, softplus
 from .._core._types import Array
 from .._core._xp import compute_dtype, finish, namespace, to
 from .._kernels import call
-from ._classification import _check_class_call
+from ._classification import _check_class_call, _class_index_inputs
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
@@ -212,16 +212,8 @@ def softmax_focal_loss(
     xp = namespace(input=input, target=target, weight=weight, optional=("weight",))
     _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities=False)
     gamma = _check_gamma(gamma)
-    C = n_classes(input)
     checks = Checks(xp)
-    weight = checks.nonnegative(weight, "weight")
-    every_counts = checks.class_indices(target, C, ignore_index)
-    dtype = input.dtype
-    work = compute_dtype(xp, dtype)
-    x, w = to(xp, input, work), to(xp, weight, work)
-    if x.ndim == 1:
-        x = x[None, ...]
-    t = class_targets(xp, target, C, w, ignore_index, every_counts=every_counts, dtype=work)
+    x, w, t, dtype = _class_index_inputs(checks, input, target, weight, ignore_index)
     if gamma == 0:  # cross_entropy, bit for bit: the same kernel
         loss = call("cross_entropy_indices", xp, x, t.index, t.weight, w, 0.0)
     else:
