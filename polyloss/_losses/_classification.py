@@ -158,6 +158,13 @@ def binary_cross_entropy_with_logits(
 def _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities):
     """The static checks shared by the class-axis losses (nll_loss, cross_entropy, focal)."""
     check_reduction(reduction)
+    if xp.isdtype(input.dtype, "integral") and xp.isdtype(target.dtype, "real floating"):
+        msg = (
+            "`input` must be a real floating-point array of scores and `target` the class indices "
+            f"(or probabilities); got an integer `input` ({input.dtype}) and a floating `target` "
+            f"({target.dtype}): did you swap input and target?"
+        )
+        raise TypeError(msg)
     check_real_floating(xp, input, "input")
     check_real_floating(xp, weight, "weight")
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
