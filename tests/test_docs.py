@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import doctest
 import importlib.util
+import inspect
 import re
 import sys
 import textwrap
@@ -60,6 +61,57 @@ def test_docstring_examples(name: str) -> None:
         runner.run(test, out=out.append)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, "".join(out)
+
+
+def _sections(doc: str) -> dict[str, list[str]]:
+    """The lines of each NumPy-style section (``Title`` underlined with dashes) of a docstring."""
+    lines = doc.splitlines()
+    sections: dict[str, list[str]] = {}
+    current = None
+    for i, line in enumerate(lines):
+        if i + 1 < len(lines) and line.strip() and set(lines[i + 1].strip()) == {"-"}:
+            current = sections.setdefault(line.strip(), [])
+        elif current is not None and not set(line.strip()) == {"-"}:
+            current.append(line)
+    return sections
+
+
+def _entries(lines: list[str]) -> list[str]:
+    """The names of a Parameters-like section: its unindented lines, ``name : type`` or ``name``."""
+    names = []
+    for line in lines:
+        if line.strip() and not line[0].isspace():
+            names += [n.strip() for n in line.split(" : ")[0].split(",")]
+    return names
+
+
+FUNCTIONS = [name for name in polyloss.__all__ if not isinstance(getattr(polyloss, name), type)]
+
+
+def _source_docstring(obj: object) -> str | None:
+    """The docstring as written in the source, which is what the docs site renders (griffe
+    reads the source): text spliced into ``__doc__`` at import time would not show there."""
+    fn = inspect.unwrap(obj)
+    tree = ast.parse(Path(inspect.getsourcefile(fn)).read_text(encoding="utf-8"))
+    node = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == fn.__name__)
+    return ast.get_docstring(node)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_docstring_sections(name: str) -> None:
+    """Every public function documents each argument and what it returns (NumPy style)."""
+    obj = getattr(polyloss, name)
+    doc = _source_docstring(obj)
+    assert doc, f"polyloss.{name} has no docstring"
+    assert doc == inspect.getdoc(obj), f"polyloss.{name}: __doc__ differs from the docstring in the source"
+    sections = _sections(doc)
+    params = [
+        ("**" if p.kind is p.VAR_KEYWORD else "*" if p.kind is p.VAR_POSITIONAL else "") + p.name
+        for p in inspect.signature(obj).parameters.values()
+    ]
+    assert _entries(sections.get("Parameters", [])) == params, f"polyloss.{name}: Parameters must list {params}"
+    returns = [line for line in sections.get("Returns", []) if line.strip()]
+    assert returns, f"polyloss.{name} has no Returns section"
 
 
 # -- (b) the pages' code blocks ----------------------------------------------------------

@@ -4,7 +4,9 @@
 ``options(**kw)`` overrides them inside a ``with`` block, in the current context only
 (a context variable: other threads and asyncio tasks are not affected);
 ``get_options()`` returns a copy of what is in effect. Adding an option means adding
-one entry to :data:`_DEFAULTS` (and, when it is not a bool, a check in :func:`_check`).
+one entry to :data:`_DEFAULTS` (and, when it is not a bool, a check in :func:`_check`),
+and describing it in the docstring of :func:`options`, the one place the options are
+documented.
 """
 
 from __future__ import annotations
@@ -17,22 +19,11 @@ from typing import Any
 
 __all__ = ["get_options", "set_options", "options", "get_option", "resolve"]
 
-#: Every option and its default.
-#:
-#: detect_mistakes -- run the cheap checks for classic input mistakes (probabilities
-#: passed to ``nll_loss``, softmax output passed to ``cross_entropy``, logits passed
-#: to ``binary_cross_entropy``). They look at values, so they never run on lazy or
-#: traced arrays, and they never change a result.
+#: Every option and its default (each described in the docstring of :func:`options`).
 _DEFAULTS: dict[str, Any] = {
     "detect_mistakes": True,
-    # fast_paths -- use a backend's native kernels or a chunked, in-place evaluation where
-    # polyloss has one (torch, NumPy, JAX; row blocks for very large inputs elsewhere);
-    # False forces the generic array-API definition. Both agree to rounding and neither is
-    # less accurate. The environment variable POLYLOSS_FAST_PATHS=0 turns them off by default.
+    # POLYLOSS_FAST_PATHS=0 (or false, off, no) in the environment: off by default
     "fast_paths": os.environ.get("POLYLOSS_FAST_PATHS", "1").strip().lower() not in ("0", "false", "off", "no"),
-    # threads -- how many threads the NumPy fast paths may share a large input (4M elements
-    # or more) among, by rows: NumPy's ufuncs release the GIL. None: one per CPU; 1: only
-    # the calling thread. Results do not depend on it.
     "threads": None,
 }
 
@@ -68,7 +59,16 @@ def _check(name: str, value: Any) -> None:
 
 
 def get_options() -> dict[str, Any]:
-    """A copy of the options in effect."""
+    """A copy of the options in effect.
+
+    Returns
+    -------
+    dict of str to object
+        Every option by name, with its value in effect here (the global one, or the
+        override of an enclosing :func:`options` block): ``{"detect_mistakes": bool,
+        "fast_paths": bool, "threads": int or None}``. Changing the dict changes no
+        option.
+    """
     return dict(_current())
 
 
@@ -80,7 +80,26 @@ def get_option(name: str) -> Any:
 
 
 def set_options(**kwargs: Any) -> None:
-    """Change options for the whole process (every thread); ``options`` blocks still override them."""
+    """Change options for the whole process (every thread); ``options`` blocks still override them.
+
+    Parameters
+    ----------
+    **kwargs
+        Options by name, with their new values: ``detect_mistakes`` (bool),
+        ``fast_paths`` (bool) and ``threads`` (int >= 1 or None), described under
+        :func:`options`. An option not given keeps its value.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        For an unknown option, or ``threads`` < 1; no option is changed then.
+    TypeError
+        For a value of the wrong type (``detect_mistakes=1``, ``threads=2.0``).
+    """
     global _GLOBAL
     for name, value in kwargs.items():
         _check(name, value)
@@ -90,6 +109,50 @@ def set_options(**kwargs: Any) -> None:
 @contextlib.contextmanager
 def options(**kwargs: Any) -> Iterator[dict[str, Any]]:
     """Change options inside a ``with`` block; the previous ones come back on exit.
+
+    The overrides apply to the current context only (a context variable): other threads
+    and asyncio tasks are not affected. Blocks nest; an inner one overrides an outer one.
+
+    Parameters
+    ----------
+    **kwargs
+        Options by name, each one of those below; an option not given keeps the value
+        in effect.
+
+    Other Parameters
+    ----------------
+    detect_mistakes : bool
+        Run the cheap checks for classic input mistakes (probabilities passed to
+        :func:`nll_loss`, softmax output passed to :func:`cross_entropy`, logits passed
+        to :func:`binary_cross_entropy`). They look at values, so they never run on lazy
+        or traced arrays, and they never change a result. Default ``True``; the
+        ``detect_mistakes=`` argument of those losses overrides it for one call.
+    fast_paths : bool
+        Use a backend's native kernels or a chunked, in-place evaluation where polyloss
+        has one (torch, NumPy, JAX; row blocks for very large inputs elsewhere);
+        ``False`` forces the generic array-API definition. Both agree to rounding and
+        neither is less accurate. Default ``True``, or ``False`` when the environment
+        variable ``POLYLOSS_FAST_PATHS`` is ``0`` (or ``false``, ``off``, ``no``) at
+        import.
+    threads : int or None
+        How many threads the NumPy fast paths may share a large input (4M elements or
+        more) among, by rows: NumPy's ufuncs release the GIL. ``None`` (default): one
+        per CPU; 1: only the calling thread. Results do not depend on it.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Use it in a ``with`` statement; ``with options(...) as current:`` binds
+        ``current`` to a copy of the options in effect inside the block (the dict of
+        :func:`get_options`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown option, or ``threads`` < 1 (on entering the ``with`` block, before
+        its body runs).
+    TypeError
+        For a value of the wrong type.
 
     Examples
     --------

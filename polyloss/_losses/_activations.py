@@ -27,6 +27,22 @@ def sigmoid(x: Array, /) -> Array:
 
     .. math:: \sigma(x) = \frac{1}{1 + e^{-x}}
 
+    Parameters
+    ----------
+    x : Array
+        Any shape; a real floating dtype (float16, bfloat16, float32, float64).
+
+    Returns
+    -------
+    Array
+        The shape and dtype of ``x`` (float16 and bfloat16 are computed in float32 and
+        cast back).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not an array of an array-API library, or not real floating.
+
     Examples
     --------
     >>> import numpy as np, polyloss as pl
@@ -41,6 +57,22 @@ def log_sigmoid(x: Array, /) -> Array:
     r"""Log of the sigmoid, accurate for large ``|x|``.
 
     .. math:: \log\sigma(x) = -\operatorname{softplus}(-x) = \min(x, 0) - \log(1 + e^{-|x|})
+
+    Parameters
+    ----------
+    x : Array
+        Any shape; a real floating dtype (float16, bfloat16, float32, float64).
+
+    Returns
+    -------
+    Array
+        The shape and dtype of ``x`` (float16 and bfloat16 are computed in float32 and
+        cast back).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not an array of an array-API library, or not real floating.
 
     Examples
     --------
@@ -59,6 +91,35 @@ def logsumexp(x: Array, /, *, axis: int | tuple[int, ...] | None = None, keepdim
               \quad m = x_{j^*} = \max_j x_j
 
     Never overflows; an all ``-inf`` slice (and an empty one) gives ``-inf``.
+
+    Parameters
+    ----------
+    x : Array
+        Any shape, e.g. (N, C); a real floating dtype.
+    axis : int or tuple of int or None
+        The axes to reduce, each in ``[-x.ndim, x.ndim)`` and named once. ``None``
+        (default): every axis.
+    keepdims : bool
+        Keep the reduced axes with length 1, so that the result broadcasts against
+        ``x``.
+
+    Returns
+    -------
+    Array
+        ``x``'s shape without the axes in ``axis`` (0-d for ``axis=None``); with
+        ``keepdims``, the same number of axes as ``x``, length 1 along ``axis``. E.g.
+        (N,) for ``x`` of shape (N, C) and ``axis=1``. In ``x``'s dtype (float16 and
+        bfloat16 are computed in float32).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a real floating array, ``axis`` is not an int, a tuple of ints
+        or None, or ``keepdims`` is not a bool.
+    IndexError
+        If an axis is out of range for ``x``.
+    ValueError
+        If ``axis`` names an axis twice.
 
     Examples
     --------
@@ -80,6 +141,27 @@ def log_softmax(x: Array, /, *, axis: int = -1) -> Array:
 
     .. math:: \log\operatorname{softmax}(x)_i = x_i - \operatorname{LSE}(x)
 
+    Parameters
+    ----------
+    x : Array
+        Any shape, e.g. (N, C); a real floating dtype.
+    axis : int
+        The class axis (``exp`` of the result sums to 1 along it), in ``[-x.ndim, x.ndim)``;
+        the default is the last axis.
+
+    Returns
+    -------
+    Array
+        The shape and dtype of ``x`` (float16 and bfloat16 are computed in float32 and
+        cast back).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a real floating array, or ``axis`` is not an int.
+    IndexError
+        If ``axis`` is out of range for ``x`` (a 0-d ``x`` accepts only ``axis=0``).
+
     Examples
     --------
     >>> import numpy as np, polyloss as pl
@@ -95,6 +177,27 @@ def softmax(x: Array, /, *, axis: int = -1) -> Array:
     r"""Softmax along ``axis``, shifted by the maximum so that nothing overflows.
 
     .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}}, \quad m = \max_j x_j
+
+    Parameters
+    ----------
+    x : Array
+        Any shape, e.g. (N, C); a real floating dtype.
+    axis : int
+        The class axis, along which the result sums to 1, in ``[-x.ndim, x.ndim)``; the
+        default is the last axis.
+
+    Returns
+    -------
+    Array
+        The shape and dtype of ``x`` (float16 and bfloat16 are computed in float32 and
+        cast back).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a real floating array, or ``axis`` is not an int.
+    IndexError
+        If ``axis`` is out of range for ``x`` (a 0-d ``x`` accepts only ``axis=0``).
 
     Examples
     --------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from .._core._checks import Checks, check_in_range, check_real_floating, check_same_shape
 from .._core._reduction import check_reduction, reduce
@@ -27,8 +26,8 @@ def _check_boxes(checks: Checks, boxes: Array, name: str) -> None:
 
 
 def generalized_box_iou_loss(
-    boxes1: Any, boxes2: Any, /, *, reduction: str = "mean", eps: float = 1e-7
-) -> Any:
+    boxes1: Array, boxes2: Array, /, *, reduction: str = "mean", eps: float = 1e-7
+) -> Array:
     r"""Generalized IoU loss (Rezatofighi et al., 2019) between pairs of boxes.
 
     For boxes :math:`A` (``boxes1``) and :math:`B` (``boxes2``) with intersection
@@ -52,19 +51,37 @@ def generalized_box_iou_loss(
 
     Parameters
     ----------
-    boxes1, boxes2 : arrays of the same shape (..., 4), boxes as (x1, y1, x2, y2).
-    reduction : {"none", "mean", "sum"}, default "mean" (torchvision's default is
-        "none"); "none" returns shape (...). As in torchvision, the mean over no
-        boxes is 0, not NaN, so that a batch without matched boxes trains on.
-    eps : float >= 0, torchvision's guard against division by zero.
+    boxes1, boxes2 : Array
+        Pairs of boxes as (x1, y1, x2, y2) with ``x2 >= x1`` and ``y2 >= y1``, the same
+        shape (N, 4), or (4,) for one pair -- any leading batch axes are allowed,
+        (B1, ..., Bk, 4); box ``i`` of ``boxes1`` is compared with box ``i`` of
+        ``boxes2``. Real floating dtypes.
+    reduction : {"none", "mean", "sum"}
+        ``"none"``: the loss of each pair; ``"mean"``: their mean (the default;
+        torchvision's default is ``"none"``); ``"sum"``: their sum. As in torchvision,
+        the mean over no boxes is 0, not NaN, so that a batch without matched boxes
+        trains on.
+    eps : float
+        Torchvision's guard against division by zero, finite and >= 0.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; for ``"none"``, the shape of the boxes without
+        the last axis: (N,) for (N, 4) boxes, 0-d for (4,), (B1, ..., Bk) in general. In
+        the promoted dtype of ``boxes1`` and ``boxes2`` (float16 and bfloat16 are
+        computed in float32).
 
     Raises
     ------
     ValueError
-        For shapes that differ or are not (..., 4), and boxes with ``x2 < x1`` or
-        ``y2 < y1`` (torchvision does not check).
+        For shapes that differ or are not (..., 4), boxes with ``x2 < x1`` or
+        ``y2 < y1`` (torchvision does not check), checked for concrete arrays (lazy and
+        traced ones give NaN for that pair instead), ``eps`` negative or infinite, or an
+        unknown ``reduction``.
     TypeError
-        For integer boxes (torchvision upcasts them): convert to floating first.
+        For integer boxes (torchvision upcasts them): convert to floating first; or an
+        ``eps`` that is not a real number.
 
     References
     ----------

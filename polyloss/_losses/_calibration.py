@@ -29,7 +29,7 @@ def _default_float(xp: Any, x: Any) -> Any:
     return info().default_dtypes(device=device(x))["real floating"]
 
 
-def class_weights(counts: Any, /, *, strategy: str = "inverse", beta: float = 0.999) -> Any:
+def class_weights(counts: Array, /, *, strategy: str = "inverse", beta: float = 0.999) -> Array:
     r"""Per-class loss weights from class counts, for ``weight=`` of the classification losses.
 
     With :math:`n_c` samples in class :math:`c`, :math:`n = \sum_c n_c` and
@@ -49,21 +49,31 @@ def class_weights(counts: Any, /, *, strategy: str = "inverse", beta: float = 0.
 
     Parameters
     ----------
-    counts : 1-d array of positive class counts (integer or floating), shape (C,).
+    counts : Array
+        The number of samples :math:`n_c` of each class, shape (C,), C >= 1, positive
+        and finite; an integer or real floating dtype.
     strategy : {"inverse", "inverse_sqrt", "effective_number"}
-    beta : float in [0, 1), used by ``"effective_number"`` only.
+        The formula above.
+    beta : float
+        :math:`\beta` in [0, 1), used by ``"effective_number"`` only.
 
     Returns
     -------
-    array of shape (C,): in ``counts``' dtype when that is floating (float16 and
-    bfloat16 computed in float32), else in the library's default floating dtype.
+    Array
+        The weights :math:`w_c`, shape (C,), ready for ``weight=``: in ``counts``' dtype
+        when that is floating (float16 and bfloat16 computed in float32), else in the
+        library's default floating dtype.
 
     Raises
     ------
     ValueError
         For an unknown ``strategy``, ``beta`` outside [0, 1), a ``counts`` array that
         is not 1-d and non-empty, or counts that are not positive and finite (a class
-        with count 0 would get an infinite weight).
+        with count 0 would get an infinite weight; checked for concrete arrays, lazy
+        and traced ones give NaN weights instead).
+    TypeError
+        If ``counts`` is not an integer or real floating array, or ``beta`` is not a
+        real number.
 
     References
     ----------
@@ -148,7 +158,7 @@ def _bin_edges(n_bins: int, bits: int) -> list[float]:
     return edges
 
 
-def expected_calibration_error(probs: Any, labels: Any, /, *, n_bins: int = 15) -> Any:
+def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 15) -> Array:
     r"""Expected calibration error of the top-label confidence (Guo et al., 2017).
 
     With confidence :math:`c_i = \max_k p_{ik}`, prediction :math:`\hat y_i =
@@ -169,14 +179,32 @@ def expected_calibration_error(probs: Any, labels: Any, /, *, n_bins: int = 15) 
 
     Parameters
     ----------
-    probs : array (N, C) of predicted probabilities (each in [0, 1]; rows are not
-        required to sum to 1, only the largest entry is used).
-    labels : integer array (N,) of true classes in [0, C - 1].
-    n_bins : int >= 1.
+    probs : Array
+        Predicted probabilities, shape (N, C), C >= 1, each in [0, 1] (rows are not
+        required to sum to 1, only the largest entry is used); a real floating dtype.
+    labels : Array
+        True classes in [0, C - 1], shape (N,); any integer dtype.
+    n_bins : int
+        The number of equal-width confidence bins :math:`B`, >= 1.
 
     Returns
     -------
-    0-d array in ``probs``' dtype.
+    Array
+        0-d, the ECE in [0, 1] (NaN for N = 0), in ``probs``' dtype (float16 and
+        bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        If ``probs`` is not (N, C) with C >= 1, ``labels`` is not (N,), ``n_bins`` < 1,
+        or ``probs`` has values outside [0, 1] (concrete arrays; lazy and traced ones
+        give NaN instead).
+    IndexError
+        If a label is outside [0, C - 1] (concrete arrays; lazy and traced ones give
+        NaN instead).
+    TypeError
+        If ``probs`` is not real floating, ``labels`` is not integer, or ``n_bins`` is
+        not an int.
 
     References
     ----------
@@ -231,7 +259,7 @@ def expected_calibration_error(probs: Any, labels: Any, /, *, n_bins: int = 15) 
     return finish(xp, checks.result(ece), dtype)  # lazy input with invalid values: NaN
 
 
-def fit_temperature(logits: Any, labels: Any, /) -> Any:
+def fit_temperature(logits: Array, labels: Array, /) -> Array:
     r"""Temperature scaling (Guo et al., 2017): the :math:`T > 0` minimising the mean NLL of ``softmax(logits / T)``.
 
     .. math::
@@ -257,13 +285,27 @@ def fit_temperature(logits: Any, labels: Any, /) -> Any:
 
     Parameters
     ----------
-    logits : array (N, C), N >= 1.
-    labels : integer array (N,) of true classes in [0, C - 1].
+    logits : Array
+        Held-out logits, shape (N, C), N >= 1 and C >= 1 (``-inf`` allowed); a real
+        floating dtype.
+    labels : Array
+        True classes in [0, C - 1], shape (N,); any integer dtype.
 
     Returns
     -------
-    0-d array: the temperature, in ``logits``' dtype (float16 and bfloat16 fitted in
-    float32).
+    Array
+        0-d: the temperature :math:`T^*` in [1e-4, 1e4], in ``logits``' dtype (float16
+        and bfloat16 fitted in float32).
+
+    Raises
+    ------
+    ValueError
+        If ``logits`` is not (N, C) with N >= 1 and C >= 1, or ``labels`` is not (N,).
+    IndexError
+        If a label is outside [0, C - 1] (concrete arrays; lazy and traced ones give a
+        NaN temperature instead).
+    TypeError
+        If ``logits`` is not real floating or ``labels`` is not integer.
 
     References
     ----------

@@ -58,20 +58,40 @@ def binary_cross_entropy(
 
     Parameters
     ----------
-    input : array of probabilities in [0, 1], any shape.
-    target : array of the same shape, values in [0, 1].
-    weight : optional array broadcastable to ``input``.
+    input : Array
+        Probabilities in [0, 1], any shape, e.g. (N,) or (N, C, d1, ..., dK); a real
+        floating dtype.
+    target : Array
+        The shape of ``input``; values in [0, 1] (0/1 labels or soft targets); a real
+        floating dtype (cast to ``input``'s).
+    weight : Array or None
+        Per-element weights, any shape that broadcasts to ``input``'s without changing
+        it (e.g. (C,) or (N, 1)); non-negative. ``None``: every element weighs 1.
     reduction : {"none", "mean", "sum"}
+        ``"none"``: the elementwise loss; ``"mean"``: its sum divided by the number of
+        elements; ``"sum"``: its sum.
     detect_mistakes : bool or None
         Check that ``input`` is in [0, 1] (``None``: the global option, on by default).
         Off, or for lazy and traced arrays, no value is inspected (no device sync) and an
         element outside [0, 1] gives NaN instead of an error: never a silent number.
 
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; the shape of ``input`` for ``"none"``. In
+        ``input``'s dtype (float16 and bfloat16 are computed in float32).
+
     Raises
     ------
     ValueError
         If ``input`` has values outside [0, 1] (likely logits: use
-        binary_cross_entropy_with_logits), checked only for concrete arrays.
+        binary_cross_entropy_with_logits), checked only for concrete arrays; if
+        ``target`` is outside [0, 1] or ``weight`` is negative (concrete arrays; lazy and
+        traced ones give NaN instead); for shapes that differ or do not broadcast, or an
+        unknown ``reduction``.
+    TypeError
+        If an argument is not a real floating array (arrays must come from one library),
+        or ``detect_mistakes`` is not a bool or None.
 
     Examples
     --------
@@ -124,6 +144,40 @@ def binary_cross_entropy_with_logits(
     ``(1 - y) z + (1 + (p - 1) y) softplus(-z)`` rearranged so that both terms are
     non-negative: no cancellation, so tiny losses keep their relative accuracy
     (``z = -88.8, y = 0`` gives 2.72e-39, where the textbook form gives 0).
+
+    Parameters
+    ----------
+    input : Array
+        Logits, any shape, e.g. (N,) or (N, C) for C independent binary labels; a real
+        floating dtype.
+    target : Array
+        The shape of ``input``; values in [0, 1] (0/1 labels or soft targets); a real
+        floating dtype (cast to ``input``'s).
+    weight : Array or None
+        Per-element weights, any shape that broadcasts to ``input``'s without changing
+        it; non-negative. ``None``: every element weighs 1.
+    pos_weight : Array or None
+        Weight :math:`p` of the positive term, non-negative; any shape that broadcasts to
+        ``input``'s, typically (C,), one per class along the last axis (torch's
+        convention). ``None``: 1 (plain BCE).
+    reduction : {"none", "mean", "sum"}
+        ``"none"``: the elementwise loss; ``"mean"``: its sum divided by the number of
+        elements (not by the weights); ``"sum"``: its sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; the shape of ``input`` for ``"none"``. In
+        ``input``'s dtype (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        If ``target`` is outside [0, 1] or ``weight`` or ``pos_weight`` is negative
+        (concrete arrays; lazy and traced ones give NaN instead); for shapes that differ
+        or do not broadcast, or an unknown ``reduction``.
+    TypeError
+        If an argument is not a real floating array (arrays must come from one library).
 
     Examples
     --------
@@ -216,6 +270,49 @@ def nll_loss(
     value in ``input`` raises ``ValueError``: log-probabilities are <= 0, so probabilities
     or logits were passed. Skipped for lazy and traced arrays; never changes a result.
 
+    Parameters
+    ----------
+    input : Array
+        Log-probabilities (values <= 0, e.g. the output of :func:`log_softmax` along
+        axis 1), shape (N, C, d1, ..., dK) with the class axis 1 (K = 0 for the usual
+        (N, C)), or (C,) for one sample; a real floating dtype.
+    target : Array
+        Class indices in [0, C - 1] (or ``ignore_index``), shape (N, d1, ..., dK) --
+        ``input``'s without the class axis -- or () for an unbatched (C,) ``input``; any
+        integer dtype.
+    weight : Array or None
+        Class weights, shape (C,), non-negative, in a real floating dtype. ``None``:
+        every class weighs 1.
+    ignore_index : int
+        A target value that contributes nothing, neither to the loss nor to the divisor
+        of ``"mean"``; it may lie in [0, C - 1].
+    reduction : {"none", "mean", "sum"}
+        ``"none"``: the per-position loss; ``"mean"``: the weighted mean above;
+        ``"sum"``: the sum.
+    detect_mistakes : bool or None
+        Check that ``input`` has no positive value (``None``: the global option, on by
+        default).
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; shape (N, d1, ..., dK) (``target``'s, 0-d for
+        an unbatched input) for ``"none"``, with 0 at ignored positions. In ``input``'s
+        dtype (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    IndexError
+        If a target is outside [0, C - 1] and not ``ignore_index`` (concrete arrays; lazy
+        and traced ones give NaN at that position instead).
+    ValueError
+        If ``input`` has a positive value (with ``detect_mistakes``), ``weight`` is
+        negative (concrete arrays), shapes do not match the layout above, or
+        ``reduction`` is unknown.
+    TypeError
+        If ``input`` or ``weight`` is not real floating, ``target`` is not integer,
+        ``ignore_index`` is not an int, or ``detect_mistakes`` is not a bool or None.
+
     Examples
     --------
     >>> import numpy as np, polyloss as pl
@@ -269,6 +366,60 @@ def cross_entropy(
     whose every row is in [0, 1] and sums to 1 gets a :class:`LikelyMistakeWarning`:
     softmax output passed where logits belong. Skipped for lazy and traced arrays;
     never changes a result.
+
+    Parameters
+    ----------
+    input : Array
+        Logits, shape (N, C, d1, ..., dK) with the class axis 1 (K = 0 for the usual
+        (N, C); (N, C, H, W) for per-pixel classes), or (C,) for one sample; a real
+        floating dtype.
+    target : Array
+        Either class indices in [0, C - 1] (or ``ignore_index``), shape
+        (N, d1, ..., dK) -- ``input``'s without the class axis -- or () for an unbatched
+        ``input``, any integer dtype; or class probabilities, the shape of ``input``,
+        values in [0, 1], a real floating dtype (cast to ``input``'s). The dtype decides
+        which.
+    weight : Array or None
+        Class weights :math:`w_c`, shape (C,), non-negative, in a real floating dtype.
+        ``None``: every class weighs 1.
+    ignore_index : int
+        With class indices, a target value that contributes nothing, neither to the
+        loss nor to the divisor of ``"mean"``. Unused with probability targets.
+    reduction : {"none", "mean", "sum"}
+        ``"none"``: the per-position loss; ``"mean"``: the mean described above;
+        ``"sum"``: the sum.
+    label_smoothing : float
+        :math:`\varepsilon` in [0, 1]; 0 (default) is no smoothing.
+    detect_mistakes : bool or None
+        Warn when ``input`` looks like probabilities (``None``: the global option, on by
+        default).
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; shape (N, d1, ..., dK) (0-d for an unbatched
+        input) for ``"none"``, with 0 at ignored positions. In ``input``'s dtype
+        (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    IndexError
+        If a class index is outside [0, C - 1] and not ``ignore_index`` (concrete
+        arrays; lazy and traced ones give NaN at that position instead).
+    ValueError
+        If probability targets are outside [0, 1] or ``weight`` is negative (concrete
+        arrays; lazy and traced ones give NaN instead), shapes do not match the layout
+        above, ``label_smoothing`` is outside [0, 1], or ``reduction`` is unknown.
+    TypeError
+        If ``input`` or ``weight`` is not real floating, ``target`` is neither integer
+        nor real floating, ``ignore_index`` is not an int, ``label_smoothing`` is not a
+        real number, or ``detect_mistakes`` is not a bool or None.
+
+    Warns
+    -----
+    LikelyMistakeWarning
+        With ``detect_mistakes``, when every row of ``input`` along the class axis is in
+        [0, 1] and sums to 1.
 
     Examples
     --------

@@ -38,8 +38,8 @@ def _log_ratio(xp: Any, p: Any, q: Any) -> Any:
 
 
 def kl_div(
-    input: Any, target: Any, /, *, reduction: str = "mean", log_target: bool = False
-) -> Any:
+    input: Array, target: Array, /, *, reduction: str = "mean", log_target: bool = False
+) -> Array:
     r"""Kullback-Leibler divergence loss with torch's ``kl_div`` semantics.
 
     ``input`` holds log-probabilities :math:`x = \log q`; ``target`` holds probabilities
@@ -64,16 +64,35 @@ def kl_div(
 
     Parameters
     ----------
-    input : real floating array of log-probabilities.
-    target : real floating array of the same shape.
+    input : Array
+        Log-probabilities :math:`\log q`, any shape, e.g. (N, C) with the distributions
+        along the last axis; a real floating dtype.
+    target : Array
+        The shape of ``input``: probabilities :math:`p` (non-negative), or
+        log-probabilities with ``log_target``; a real floating dtype (cast to
+        ``input``'s).
     reduction : {"none", "batchmean", "mean", "sum"}
+        ``"none"``: the pointwise loss; ``"batchmean"``: the sum divided by
+        ``input.shape[0]``; ``"mean"``: the sum divided by the number of elements;
+        ``"sum"``: the sum.
     log_target : bool
+        Whether ``target`` holds log-probabilities.
+
+    Returns
+    -------
+    Array
+        0-d for ``"batchmean"``, ``"mean"`` and ``"sum"``; the shape of ``input`` for
+        ``"none"``. In ``input``'s dtype (float16 and bfloat16 are computed in float32).
 
     Raises
     ------
     ValueError
         If ``target`` has negative values (or NaN) and ``log_target`` is False
-        (checked for concrete arrays only; torch returns NaN).
+        (checked for concrete arrays only; torch returns NaN); if the shapes differ or
+        ``reduction`` is unknown.
+    TypeError
+        If ``input`` or ``target`` is not a real floating array, or ``log_target`` is
+        not a bool.
 
     Examples
     --------
@@ -105,13 +124,41 @@ def kl_div(
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
-def entropy(p: Any, /, *, axis: int | tuple[int, ...] | None = -1) -> Any:
+def entropy(p: Array, /, *, axis: int | tuple[int, ...] | None = -1) -> Array:
     r"""Shannon entropy (natural log) of the distributions laid along ``axis``.
 
     .. math:: H(p) = -\sum_i p_i \log p_i, \qquad 0 \log 0 = 0
 
     ``p`` is used as given (not renormalised); values must lie in [0, 1]. Every term
     is non-negative, so the sum has no cancellation. ``axis=None`` sums over all axes.
+
+    Parameters
+    ----------
+    p : Array
+        Probabilities in [0, 1], any shape, e.g. (N, C) for N distributions over C
+        outcomes; a real floating dtype.
+    axis : int or tuple of int or None
+        The axis (or axes) along which the distributions lie, each in
+        ``[-p.ndim, p.ndim)``; the default is the last axis. ``None``: all axes, one
+        distribution.
+
+    Returns
+    -------
+    Array
+        ``p``'s shape without the axes in ``axis`` -- (N,) for ``p`` of shape (N, C) and
+        the default axis; 0-d for ``axis=None``. In ``p``'s dtype (float16 and bfloat16
+        are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        If ``p`` has a value outside [0, 1] or NaN (concrete arrays; lazy and traced ones
+        give NaN instead), or ``axis`` names an axis twice.
+    TypeError
+        If ``p`` is not a real floating array, or ``axis`` is not an int, a tuple of ints
+        or None.
+    IndexError
+        If an axis is out of range (a 0-d ``p`` accepts only ``axis=0`` or ``None``).
 
     Examples
     --------
@@ -133,7 +180,7 @@ def entropy(p: Any, /, *, axis: int | tuple[int, ...] | None = -1) -> Any:
     return finish(xp, xp.sum(terms, axis=axis), dtype)
 
 
-def kl_divergence(p: Any, q: Any, /, *, axis: int | tuple[int, ...] | None = -1) -> Any:
+def kl_divergence(p: Array, q: Array, /, *, axis: int | tuple[int, ...] | None = -1) -> Array:
     r"""Kullback-Leibler divergence :math:`D_{KL}(p \,\|\, q)` along ``axis``, on probabilities.
 
     .. math:: D_{KL}(p \,\|\, q) = \sum_i p_i \log\frac{p_i}{q_i}, \qquad
@@ -147,6 +194,38 @@ def kl_divergence(p: Any, q: Any, /, *, axis: int | tuple[int, ...] | None = -1)
     The terms are summed as they are: for two nearly equal *normalised*
     distributions they cancel to first order, and the result carries the usual
     summation error, a few ulp of :math:`\sum_i |p_i \log(p_i / q_i)|`.
+
+    Parameters
+    ----------
+    p : Array
+        Probabilities in [0, 1], any shape, e.g. (N, C) for N distributions over C
+        outcomes; a real floating dtype.
+    q : Array
+        Probabilities in [0, 1], the shape of ``p``; a real floating dtype (cast to
+        ``p``'s).
+    axis : int or tuple of int or None
+        The axis (or axes) along which the distributions lie, each in
+        ``[-p.ndim, p.ndim)``; the default is the last axis. ``None``: all axes, one
+        distribution.
+
+    Returns
+    -------
+    Array
+        ``p``'s shape without the axes in ``axis`` -- (N,) for ``p`` of shape (N, C) and
+        the default axis; 0-d for ``axis=None``; ``inf`` where some :math:`q_i = 0 < p_i`.
+        In ``p``'s dtype (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        If ``p`` or ``q`` has a value outside [0, 1] or NaN (concrete arrays; lazy and
+        traced ones give NaN instead), the shapes differ, or ``axis`` names an axis
+        twice.
+    TypeError
+        If ``p`` or ``q`` is not a real floating array, or ``axis`` is not an int, a
+        tuple of ints or None.
+    IndexError
+        If an axis is out of range (a 0-d ``p`` accepts only ``axis=0`` or ``None``).
 
     Examples
     --------

@@ -107,11 +107,36 @@ def sigmoid_focal_loss(
 
     Parameters
     ----------
-    input : real floating array of logits, any shape.
-    target : real floating array of the same shape, values in [0, 1].
-    alpha : float in [0, 1], or negative to disable the weighting.
-    gamma : float, finite and >= 0; ``gamma = 0`` gives (alpha-weighted) BCE.
+    input : Array
+        Logits, any shape, e.g. (N,) or (N, C) for C independent binary labels (one per
+        anchor and class in RetinaNet); a real floating dtype.
+    target : Array
+        The shape of ``input``; values in [0, 1] (0/1 labels or soft targets); a real
+        floating dtype (cast to ``input``'s).
+    alpha : float
+        Weight of the positive class, in [0, 1] (:math:`1 - \alpha` weighs the
+        negatives), or negative to disable the weighting.
+    gamma : float
+        Focusing parameter, finite and >= 0; ``gamma = 0`` gives (alpha-weighted) BCE.
     reduction : {"none", "mean", "sum"}
+        ``"none"``: the elementwise loss; ``"mean"``: its sum divided by the number of
+        elements; ``"sum"``: its sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; the shape of ``input`` for ``"none"``. In
+        ``input``'s dtype (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        If ``target`` is outside [0, 1] (concrete arrays; lazy and traced ones give NaN
+        instead), ``alpha`` is above 1, ``gamma`` is negative or infinite, the shapes
+        differ, or ``reduction`` is unknown.
+    TypeError
+        If ``input`` or ``target`` is not a real floating array, or ``alpha`` or
+        ``gamma`` is not a real number.
 
     References
     ----------
@@ -189,12 +214,44 @@ def softmax_focal_loss(
 
     Parameters
     ----------
-    input : real floating array of logits, shape (N, C, d1, ..., dK) or (C,).
-    target : integer array of class indices, shape (N, d1, ..., dK) or ().
-    gamma : float, finite and >= 0.
-    weight : optional (C,) array of class weights.
-    ignore_index : int; targets equal to it contribute 0 to the loss and the divisor.
+    input : Array
+        Logits, shape (N, C, d1, ..., dK) with the class axis 1 (K = 0 for the usual
+        (N, C)), or (C,) for one sample; a real floating dtype.
+    target : Array
+        Class indices in [0, C - 1] (or ``ignore_index``), shape (N, d1, ..., dK) --
+        ``input``'s without the class axis -- or () for an unbatched ``input``; any
+        integer dtype.
+    gamma : float
+        Focusing parameter, finite and >= 0; ``gamma = 0`` is :func:`cross_entropy`.
+    weight : Array or None
+        Class weights :math:`w_c`, shape (C,), non-negative, in a real floating dtype.
+        ``None``: every class weighs 1.
+    ignore_index : int
+        A target value that contributes nothing, neither to the loss nor to the divisor
+        of ``"mean"``.
     reduction : {"none", "mean", "sum"}
+        ``"none"``: the per-position loss; ``"mean"``: the weighted mean above;
+        ``"sum"``: the sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; shape (N, d1, ..., dK) (0-d for an unbatched
+        input) for ``"none"``, with 0 at ignored positions. In ``input``'s dtype
+        (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    IndexError
+        If a target is outside [0, C - 1] and not ``ignore_index`` (concrete arrays;
+        lazy and traced ones give NaN at that position instead).
+    ValueError
+        If ``weight`` is negative (concrete arrays), shapes do not match the layout
+        above, ``gamma`` is negative or infinite, or ``reduction`` is unknown.
+    TypeError
+        If ``input`` or ``weight`` is not real floating, ``target`` is not integer (class
+        probabilities are not supported), ``ignore_index`` is not an int, or ``gamma``
+        is not a real number.
 
     References
     ----------

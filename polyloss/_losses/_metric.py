@@ -114,9 +114,9 @@ def _check_margin_ranking_shapes(x1: Any, x2: Any, y: Any) -> None:
 
 
 def triplet_margin_loss(
-    anchor: Any,
-    positive: Any,
-    negative: Any,
+    anchor: Array,
+    positive: Array,
+    negative: Array,
     /,
     *,
     margin: float = 1.0,
@@ -124,7 +124,7 @@ def triplet_margin_loss(
     eps: float = 1e-6,
     swap: bool = False,
     reduction: str = "mean",
-) -> Any:
+) -> Array:
     r"""Triplet margin loss on embeddings (torch's ``triplet_margin_loss``).
 
     .. math::
@@ -145,19 +145,38 @@ def triplet_margin_loss(
 
     Parameters
     ----------
-    anchor, positive, negative : arrays of the same shape (D,) or (N, D) -- any
-        leading batch axes are allowed; the feature axis is the last one.
-    margin : float, > 0 (torch raises for ``margin <= 0`` as well).
-    p : float, > 0, ``math.inf`` allowed: the norm degree.
-    eps : float, >= 0, added to each component of the difference.
-    swap : bool, use the distance swap.
-    reduction : {"none", "mean", "sum"}; "none" returns the batch shape.
+    anchor, positive, negative : Array
+        Embeddings of the same shape (N, D), or (D,) for one triplet -- any leading
+        batch axes are allowed, (B1, ..., Bk, D); the feature axis is the last one and
+        not empty. Real floating dtypes.
+    margin : float
+        :math:`m`, finite and > 0 (torch raises for ``margin <= 0`` as well).
+    p : float
+        The norm degree, > 0; ``math.inf`` allowed (the largest component).
+    eps : float
+        :math:`\epsilon`, finite and >= 0, added to each component of the difference.
+    swap : bool
+        Use the distance swap.
+    reduction : {"none", "mean", "sum"}
+        ``"none"``: the loss of each triplet; ``"mean"``: their mean; ``"sum"``: their
+        sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; for ``"none"``, the batch shape: (N,) for
+        (N, D) inputs, 0-d for (D,), (B1, ..., Bk) in general. In the promoted dtype of
+        the three inputs (float16 and bfloat16 are computed in float32).
 
     Raises
     ------
     ValueError
-        For arrays of different shapes, an empty feature axis, ``margin <= 0``,
-        ``p <= 0`` or ``eps < 0``.
+        For arrays of different shapes, an empty feature axis (or 0-d arrays),
+        ``margin <= 0`` or infinite, ``p <= 0``, ``eps < 0`` or infinite, or an unknown
+        ``reduction``.
+    TypeError
+        If an input is not a real floating array, ``swap`` is not a bool, or ``margin``,
+        ``p`` or ``eps`` is not a real number.
 
     References
     ----------
@@ -196,8 +215,8 @@ def triplet_margin_loss(
 
 
 def cosine_embedding_loss(
-    x1: Any, x2: Any, y: Any, /, *, margin: float = 0.0, reduction: str = "mean"
-) -> Any:
+    x1: Array, x2: Array, y: Array, /, *, margin: float = 0.0, reduction: str = "mean"
+) -> Array:
     r"""Cosine embedding loss: pull pairs labelled 1 together, push pairs labelled -1 apart.
 
     .. math::
@@ -223,16 +242,34 @@ def cosine_embedding_loss(
 
     Parameters
     ----------
-    x1, x2 : arrays of the same shape (N, D) or (D,).
-    y : array of shape (N,) or () with values 1 or -1 (integer or floating).
-    margin : float in [-1, 1] (torch documents this range without checking it).
+    x1, x2 : Array
+        Embeddings of the same shape (N, D), or (D,) for one pair; D >= 1. Real
+        floating dtypes.
+    y : Array
+        Labels 1 (similar) or -1 (dissimilar), shape (N,) or () (``x1``'s without the
+        feature axis); an integer or real floating dtype.
+    margin : float
+        :math:`m`, in [-1, 1] (torch documents this range without checking it).
     reduction : {"none", "mean", "sum"}
+        ``"none"``: the loss of each pair; ``"mean"``: their mean; ``"sum"``: their
+        sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; for ``"none"``, shape (N,) (0-d for (D,)
+        inputs). In the promoted dtype of ``x1`` and ``x2`` (float16 and bfloat16 are computed in float32).
 
     Raises
     ------
     ValueError
-        For mismatched shapes, ``y`` values other than 1 and -1 (torch silently gives
-        0 for them), or ``margin`` outside [-1, 1].
+        For mismatched shapes (or inputs that are not (N, D) or (D,), or D = 0), ``y``
+        values other than 1 and -1 (torch silently gives 0 for them), checked for
+        concrete arrays (lazy and traced ones give NaN instead), ``margin`` outside
+        [-1, 1], or an unknown ``reduction``.
+    TypeError
+        If ``x1`` or ``x2`` is not a real floating array, ``y`` is not integer or real
+        floating (e.g. bool), or ``margin`` is not a real number.
 
     Examples
     --------
@@ -275,24 +312,40 @@ def cosine_embedding_loss(
 
 
 def margin_ranking_loss(
-    x1: Any, x2: Any, y: Any, /, *, margin: float = 0.0, reduction: str = "mean"
-) -> Any:
+    x1: Array, x2: Array, y: Array, /, *, margin: float = 0.0, reduction: str = "mean"
+) -> Array:
     r"""Margin ranking loss: ``x1`` should rank above ``x2`` where ``y = 1``, below where ``y = -1``.
 
     .. math:: \ell_i = \max\bigl(0,\ -y_i (x_{1,i} - x_{2,i}) + m\bigr)
 
     Parameters
     ----------
-    x1, x2 : arrays of scores, same shape.
-    y : array of the same shape with values 1 or -1 (integer or floating).
-    margin : float (any real; torch does not restrict it either).
+    x1, x2 : Array
+        Scores of the same shape, any shape, e.g. (N,); real floating dtypes.
+    y : Array
+        The shape of ``x1``, values 1 or -1; an integer or real floating dtype.
+    margin : float
+        :math:`m`, any finite real (torch does not restrict it either).
     reduction : {"none", "mean", "sum"}
+        ``"none"``: the loss of each pair; ``"mean"``: their mean; ``"sum"``: their
+        sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; the shape of ``x1`` for ``"none"``. In the
+        promoted dtype of ``x1`` and ``x2`` (float16 and bfloat16 are computed in float32).
 
     Raises
     ------
     ValueError
-        For arrays of different shapes (torch broadcasts arrays of equal rank), or ``y``
-        values other than 1 and -1 (torch scales the difference by any ``y``).
+        For arrays of different shapes (torch broadcasts arrays of equal rank), ``y``
+        values other than 1 and -1 (torch scales the difference by any ``y``), checked
+        for concrete arrays (lazy and traced ones give NaN instead), a ``margin`` that
+        is not finite, or an unknown ``reduction``.
+    TypeError
+        If ``x1`` or ``x2`` is not a real floating array, ``y`` is not integer or real
+        floating, or ``margin`` is not a real number.
 
     Examples
     --------
@@ -318,14 +371,14 @@ def margin_ranking_loss(
 
 
 def info_nce(
-    query: Any,
-    positive: Any,
-    negatives: Any = None,
+    query: Array,
+    positive: Array,
+    negatives: Array | None = None,
     /,
     *,
     temperature: float = 0.1,
     reduction: str = "mean",
-) -> Any:
+) -> Array:
     r"""InfoNCE (NT-Xent) contrastive loss with cosine similarity (van den Oord et al., 2018).
 
     Each query :math:`q_i` is classified among its positive :math:`p_i` (class 0)
@@ -355,10 +408,33 @@ def info_nce(
 
     Parameters
     ----------
-    query, positive : arrays of shape (N, D).
-    negatives : None, array (M, D) or array (N, M, D).
-    temperature : float > 0 (CLIP uses 0.07, SimCLR 0.1).
-    reduction : {"none", "mean", "sum"}; "none" returns shape (N,).
+    query, positive : Array
+        Embeddings of shape (N, D), D >= 1; row ``i`` of ``positive`` is the positive of
+        row ``i`` of ``query``. Real floating dtypes.
+    negatives : Array or None
+        Shape (M, D), negatives shared by every query, or (N, M, D), M per query; a real
+        floating dtype. ``None``: the other rows of ``positive`` (in-batch negatives).
+    temperature : float
+        :math:`\tau`, finite and > 0 (CLIP uses 0.07, SimCLR 0.1).
+    reduction : {"none", "mean", "sum"}
+        ``"none"``: the loss of each query; ``"mean"``: their mean; ``"sum"``: their
+        sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; shape (N,) for ``"none"``. In the promoted dtype
+        of the inputs (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        If ``query`` is not 2-d, ``positive`` differs from it in shape, D = 0,
+        ``negatives`` is not (M, D) or (N, M, D), ``temperature`` is not finite and > 0,
+        or ``reduction`` is unknown.
+    TypeError
+        If an input is not a real floating array, or ``temperature`` is not a real
+        number.
 
     References
     ----------

@@ -56,7 +56,7 @@ def _mul(xp: Any, a: Any, b: Any) -> Any:
     return xp.where(big, xp.inf, xp.where(big, 0, a) * xp.where(big, 1, b))
 
 
-def mse_loss(input: Any, target: Any, /, *, reduction: str = "mean") -> Any:
+def mse_loss(input: Array, target: Array, /, *, reduction: str = "mean") -> Array:
     r"""Mean squared error between ``input`` and ``target``.
 
     .. math:: \ell_i = (x_i - y_i)^2
@@ -67,8 +67,27 @@ def mse_loss(input: Any, target: Any, /, *, reduction: str = "mean") -> Any:
 
     Parameters
     ----------
-    input, target : real floating arrays of the same shape.
+    input : Array
+        Predictions, any shape, e.g. (N,) or (N, D); a real floating dtype.
+    target : Array
+        The shape of ``input`` (no broadcasting); a real floating dtype (cast to
+        ``input``'s).
     reduction : {"none", "mean", "sum"}
+        ``"none"``: the elementwise loss; ``"mean"``: its sum divided by the number of
+        elements; ``"sum"``: its sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; the shape of ``input`` for ``"none"``. In
+        ``input``'s dtype (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, or ``reduction`` is unknown.
+    TypeError
+        If ``input`` or ``target`` is not a real floating array.
 
     Examples
     --------
@@ -83,15 +102,34 @@ def mse_loss(input: Any, target: Any, /, *, reduction: str = "mean") -> Any:
     return finish(xp, reduce(_mul(xp, z, z), reduction, xp=xp), dtype)
 
 
-def l1_loss(input: Any, target: Any, /, *, reduction: str = "mean") -> Any:
+def l1_loss(input: Array, target: Array, /, *, reduction: str = "mean") -> Array:
     r"""Mean absolute error between ``input`` and ``target``.
 
     .. math:: \ell_i = |x_i - y_i|
 
     Parameters
     ----------
-    input, target : real floating arrays of the same shape.
+    input : Array
+        Predictions, any shape, e.g. (N,) or (N, D); a real floating dtype.
+    target : Array
+        The shape of ``input`` (no broadcasting); a real floating dtype (cast to
+        ``input``'s).
     reduction : {"none", "mean", "sum"}
+        ``"none"``: the elementwise loss; ``"mean"``: its sum divided by the number of
+        elements; ``"sum"``: its sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; the shape of ``input`` for ``"none"``. In
+        ``input``'s dtype (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, or ``reduction`` is unknown.
+    TypeError
+        If ``input`` or ``target`` is not a real floating array.
 
     Examples
     --------
@@ -103,7 +141,7 @@ def l1_loss(input: Any, target: Any, /, *, reduction: str = "mean") -> Any:
     return finish(xp, reduce(z, reduction, xp=xp), dtype)
 
 
-def huber_loss(input: Any, target: Any, /, *, reduction: str = "mean", delta: float = 1.0) -> Any:
+def huber_loss(input: Array, target: Array, /, *, reduction: str = "mean", delta: float = 1.0) -> Array:
     r"""Huber loss: quadratic for errors up to ``delta``, linear beyond.
 
     .. math::
@@ -117,9 +155,32 @@ def huber_loss(input: Any, target: Any, /, *, reduction: str = "mean", delta: fl
 
     Parameters
     ----------
-    input, target : real floating arrays of the same shape.
+    input : Array
+        Predictions, any shape, e.g. (N,) or (N, D); a real floating dtype.
+    target : Array
+        The shape of ``input`` (no broadcasting); a real floating dtype (cast to
+        ``input``'s).
     reduction : {"none", "mean", "sum"}
-    delta : float, finite and > 0 (torch also rejects ``delta <= 0``).
+        ``"none"``: the elementwise loss; ``"mean"``: its sum divided by the number of
+        elements; ``"sum"``: its sum.
+    delta : float
+        The threshold between the quadratic and the linear part, finite and > 0 (torch
+        also rejects ``delta <= 0``).
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; the shape of ``input`` for ``"none"``. In
+        ``input``'s dtype (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, ``delta`` is not finite and > 0, or ``reduction`` is
+        unknown.
+    TypeError
+        If ``input`` or ``target`` is not a real floating array, or ``delta`` is not a
+        real number.
 
     Examples
     --------
@@ -137,7 +198,7 @@ def huber_loss(input: Any, target: Any, /, *, reduction: str = "mean", delta: fl
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
-def smooth_l1_loss(input: Any, target: Any, /, *, reduction: str = "mean", beta: float = 1.0) -> Any:
+def smooth_l1_loss(input: Array, target: Array, /, *, reduction: str = "mean", beta: float = 1.0) -> Array:
     r"""Smooth L1 loss: quadratic below ``beta``, L1 shifted by ``beta / 2`` above.
 
     .. math::
@@ -152,9 +213,32 @@ def smooth_l1_loss(input: Any, target: Any, /, *, reduction: str = "mean", beta:
 
     Parameters
     ----------
-    input, target : real floating arrays of the same shape.
+    input : Array
+        Predictions, any shape, e.g. (N,) or (N, D); a real floating dtype.
+    target : Array
+        The shape of ``input`` (no broadcasting); a real floating dtype (cast to
+        ``input``'s).
     reduction : {"none", "mean", "sum"}
-    beta : float, finite and >= 0 (torch also rejects ``beta < 0``).
+        ``"none"``: the elementwise loss; ``"mean"``: its sum divided by the number of
+        elements; ``"sum"``: its sum.
+    beta : float
+        The threshold between the quadratic and the linear part, finite and >= 0 (torch
+        also rejects ``beta < 0``).
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; the shape of ``input`` for ``"none"``. In
+        ``input``'s dtype (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, ``beta`` is negative or infinite, or ``reduction`` is
+        unknown.
+    TypeError
+        If ``input`` or ``target`` is not a real floating array, or ``beta`` is not a
+        real number.
 
     Examples
     --------

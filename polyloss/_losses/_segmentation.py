@@ -82,7 +82,15 @@ def _overlap_loss(
     return finish(xp, reduce(checks.result(loss), reduction, xp=xp), dtype)
 
 
-_SHARED_DOC = r"""
+def dice_loss(input: Array, target: Array, /, *, smooth: float = 1.0, reduction: str = "mean") -> Array:
+    r"""Soft Dice loss (Milletari et al., 2016, V-Net), one minus the Sørensen-Dice coefficient.
+
+    .. math::
+        \ell_{nc} = 1 - \frac{2\,TP + s}{\sum p + \sum t + s}
+                  = \frac{FP + FN}{2\,TP + FP + FN + s}
+
+    It equals ``tversky_loss(input, target, alpha=0.5, beta=0.5, smooth=smooth / 2)``.
+
     ``input`` holds probabilities, shape (N, C, d1, ..., dK) with the class axis 1
     (``C = 1`` for a single binary mask): apply ``polyloss.softmax(logits, axis=1)``
     (mutually exclusive classes) or ``polyloss.sigmoid(logits)`` (independent binary
@@ -99,31 +107,45 @@ _SHARED_DOC = r"""
     ``smooth`` (the additive smoothing term, default 1) is added to numerator and
     denominator of the index. Empty masks: with ``smooth > 0`` an empty prediction on
     an empty mask has loss 0 and a prediction of total mass ``P`` on an empty mask has
-    loss :math:`P / (P + s)` (:math:`\alpha P / (\alpha P + s)` for Tversky); with
-    ``smooth = 0`` the empty/empty
-    case (0/0) is defined as loss 0, a perfect match, and any other prediction on an
-    empty mask has loss 1.
+    loss :math:`P / (P + s)`; with ``smooth = 0`` the empty/empty case (0/0) is
+    defined as loss 0, a perfect match, and any other prediction on an empty mask has
+    loss 1.
+
+    Parameters
+    ----------
+    input : Array
+        Probabilities in [0, 1], shape (N, C, d1, ..., dK) with the class axis 1, e.g.
+        (N, C, H, W); ``C = 1`` for a single binary mask. A real floating dtype.
+    target : Array
+        Either class indices in [0, C - 1], shape (N, d1, ..., dK) (``input``'s without
+        the class axis), any integer dtype; or one-hot / soft labels in [0, 1], the
+        shape of ``input``, a real floating dtype (cast to ``input``'s). The dtype
+        decides which.
+    smooth : float
+        :math:`s`, the additive smoothing term, finite and >= 0.
+    reduction : {"none", "mean", "sum"}
+        ``"none"``: the loss of each sample and class; ``"mean"``: their mean over
+        samples and classes; ``"sum"``: their sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; shape (N, C) for ``"none"``. In ``input``'s
+        dtype (float16 and bfloat16 are computed in float32).
 
     Raises
     ------
     ValueError
-        For a layout mismatch, ``input`` (or float ``target``) values outside [0, 1],
-        ``smooth < 0``, or (Tversky) ``alpha < 0``, ``beta < 0`` or ``gamma <= 0``.
+        For a layout mismatch (or ``input`` with fewer than 2 axes), ``input`` (or float
+        ``target``) values outside [0, 1] (concrete arrays; lazy and traced ones give
+        NaN instead), ``smooth`` negative or infinite, or an unknown ``reduction``.
     IndexError
-        For integer ``target`` values outside [0, C - 1].
-"""
+        For integer ``target`` values outside [0, C - 1] (concrete arrays; lazy and
+        traced ones give NaN for that sample instead).
+    TypeError
+        If ``input`` is not real floating, ``target`` is neither integer nor real
+        floating, or ``smooth`` is not a real number.
 
-
-def dice_loss(input: Any, target: Any, /, *, smooth: float = 1.0, reduction: str = "mean") -> Any:
-    r"""Soft Dice loss (Milletari et al., 2016, V-Net), one minus the Sørensen-Dice coefficient.
-
-    .. math::
-        \ell_{nc} = 1 - \frac{2\,TP + s}{\sum p + \sum t + s}
-                  = \frac{FP + FN}{2\,TP + FP + FN + s}
-
-    It equals ``tversky_loss(input, target, alpha=0.5, beta=0.5, smooth=smooth / 2)``.
-
-    {shared}
     Examples
     --------
     >>> import numpy as np, polyloss as pl
@@ -137,7 +159,7 @@ def dice_loss(input: Any, target: Any, /, *, smooth: float = 1.0, reduction: str
     )
 
 
-def jaccard_loss(input: Any, target: Any, /, *, smooth: float = 1.0, reduction: str = "mean") -> Any:
+def jaccard_loss(input: Array, target: Array, /, *, smooth: float = 1.0, reduction: str = "mean") -> Array:
     r"""Soft Jaccard (IoU) loss, one minus the soft intersection over union.
 
     .. math::
@@ -146,7 +168,44 @@ def jaccard_loss(input: Any, target: Any, /, *, smooth: float = 1.0, reduction: 
 
     It equals ``tversky_loss(input, target, alpha=1, beta=1, smooth=smooth)``.
 
-    {shared}
+    The layout, :math:`TP`, :math:`FP`, :math:`FN`, the reductions and the loss on empty
+    masks are those of :func:`dice_loss`.
+
+    Parameters
+    ----------
+    input : Array
+        Probabilities in [0, 1], shape (N, C, d1, ..., dK) with the class axis 1, e.g.
+        (N, C, H, W); ``C = 1`` for a single binary mask. A real floating dtype.
+    target : Array
+        Either class indices in [0, C - 1], shape (N, d1, ..., dK) (``input``'s without
+        the class axis), any integer dtype; or one-hot / soft labels in [0, 1], the
+        shape of ``input``, a real floating dtype (cast to ``input``'s). The dtype
+        decides which.
+    smooth : float
+        :math:`s`, the additive smoothing term, finite and >= 0.
+    reduction : {"none", "mean", "sum"}
+        ``"none"``: the loss of each sample and class; ``"mean"``: their mean over
+        samples and classes; ``"sum"``: their sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; shape (N, C) for ``"none"``. In ``input``'s
+        dtype (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        For a layout mismatch (or ``input`` with fewer than 2 axes), ``input`` (or float
+        ``target``) values outside [0, 1] (concrete arrays; lazy and traced ones give
+        NaN instead), ``smooth`` negative or infinite, or an unknown ``reduction``.
+    IndexError
+        For integer ``target`` values outside [0, C - 1] (concrete arrays; lazy and
+        traced ones give NaN for that sample instead).
+    TypeError
+        If ``input`` is not real floating, ``target`` is neither integer nor real
+        floating, or ``smooth`` is not a real number.
+
     Examples
     --------
     >>> import numpy as np, polyloss as pl
@@ -161,8 +220,8 @@ def jaccard_loss(input: Any, target: Any, /, *, smooth: float = 1.0, reduction: 
 
 
 def tversky_loss(
-    input: Any,
-    target: Any,
+    input: Array,
+    target: Array,
     /,
     *,
     alpha: float = 0.5,
@@ -170,7 +229,7 @@ def tversky_loss(
     gamma: float = 1.0,
     smooth: float = 1.0,
     reduction: str = "mean",
-) -> Any:
+) -> Array:
     r"""Tversky loss (Salehi et al., 2017) and, with ``gamma != 1``, focal Tversky loss.
 
     .. math::
@@ -189,7 +248,55 @@ def tversky_loss(
     :math:`\alpha` multiplies FN); their recommended :math:`\gamma = 4/3`,
     :math:`\alpha = 0.7` is ``gamma=0.75, alpha=0.3, beta=0.7`` here.
 
-    {shared}
+    The layout, :math:`TP`, :math:`FP`, :math:`FN` and the reductions are those of
+    :func:`dice_loss`. Empty masks: with ``smooth > 0`` an empty prediction on an empty
+    mask has loss 0 and a prediction of total mass ``P`` on an empty mask has loss
+    :math:`(\alpha P / (\alpha P + s))^\gamma`; with ``smooth = 0`` the empty/empty case
+    (0/0) is defined as loss 0 and, with ``alpha > 0``, any other prediction on an empty
+    mask has loss 1.
+
+    Parameters
+    ----------
+    input : Array
+        Probabilities in [0, 1], shape (N, C, d1, ..., dK) with the class axis 1, e.g.
+        (N, C, H, W); ``C = 1`` for a single binary mask. A real floating dtype.
+    target : Array
+        Either class indices in [0, C - 1], shape (N, d1, ..., dK) (``input``'s without
+        the class axis), any integer dtype; or one-hot / soft labels in [0, 1], the
+        shape of ``input``, a real floating dtype (cast to ``input``'s). The dtype
+        decides which.
+    alpha : float
+        :math:`\alpha`, the weight of false positives, finite and >= 0.
+    beta : float
+        :math:`\beta`, the weight of false negatives, finite and >= 0.
+    gamma : float
+        :math:`\gamma`, the focal exponent, finite and > 0; 1 is the plain Tversky loss.
+    smooth : float
+        :math:`s`, the additive smoothing term, finite and >= 0.
+    reduction : {"none", "mean", "sum"}
+        ``"none"``: the loss of each sample and class; ``"mean"``: their mean over
+        samples and classes; ``"sum"``: their sum.
+
+    Returns
+    -------
+    Array
+        0-d for ``"mean"`` and ``"sum"``; shape (N, C) for ``"none"``. In ``input``'s
+        dtype (float16 and bfloat16 are computed in float32).
+
+    Raises
+    ------
+    ValueError
+        For a layout mismatch (or ``input`` with fewer than 2 axes), ``input`` (or float
+        ``target``) values outside [0, 1] (concrete arrays; lazy and traced ones give
+        NaN instead), ``smooth`` negative or infinite, ``alpha`` or ``beta``
+        negative or infinite, ``gamma`` not finite and > 0, or an unknown ``reduction``.
+    IndexError
+        For integer ``target`` values outside [0, C - 1] (concrete arrays; lazy and
+        traced ones give NaN for that sample instead).
+    TypeError
+        If ``input`` is not real floating, ``target`` is neither integer nor real
+        floating, or ``smooth``, ``alpha``, ``beta`` or ``gamma`` is not a real number.
+
     References
     ----------
     Salehi, Erdogmus, Gholipour, "Tversky loss function for image segmentation using
@@ -212,8 +319,3 @@ def tversky_loss(
         input, target, alpha=alpha, beta=beta, tp_weight=1.0, gamma=gamma, smooth=smooth, reduction=reduction
     )
 
-
-for _f in (dice_loss, jaccard_loss, tversky_loss):
-    if _f.__doc__:  # None under python -OO
-        _f.__doc__ = _f.__doc__.replace("    {shared}\n", _SHARED_DOC.strip("\n") + "\n")
-del _f
