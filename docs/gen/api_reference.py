@@ -23,11 +23,11 @@ OUT = Path(__file__).resolve().parent.parent / "_generated" / "api.md"
 
 # Groups first in this order (then any other module, alphabetically), with these titles
 # (else the module name, capitalised).
-ORDER = ["_special", "_classification", "_focal", "_regression", "_distribution", "_metric",
+ORDER = ["_activations", "_classification", "_focal", "_regression", "_distribution", "_metric",
          "_segmentation", "_boxes", "_calibration"]
-LAST = ["_config", "_validation"]
+LAST = ["_config", "_checks"]
 TITLES = {
-    "_special": "Activations and log-domain helpers",
+    "_activations": "Activations and log-domain helpers",
     "_classification": "Classification",
     "_focal": "Focal losses",
     "_regression": "Regression",
@@ -37,7 +37,7 @@ TITLES = {
     "_boxes": "Bounding boxes",
     "_calibration": "Class imbalance and calibration",
     "_config": "Options",
-    "_validation": "Warnings",
+    "_checks": "Warnings",
 }
 
 
@@ -82,7 +82,7 @@ def render() -> str:
         title = TITLES.get(short, short.strip("_").replace("_", " ").capitalize())
         mod_doc = (sys.modules[module].__doc__ or "").strip().split("\n\n", 1)[0].replace("\n", " ")
         lines += ["", f"## {title}", ""]
-        if mod_doc and short not in ("_validation", "_config"):  # those describe internals
+        if mod_doc and short not in ("_checks", "_config"):  # those describe internals
             lines += [rst_to_markdown(mod_doc), ""]
         for name in sorted(groups[module], key=lambda n: _line(getattr(polyloss, n))):
             lines += [f"::: polyloss.{name}", ""]
