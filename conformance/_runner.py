@@ -34,8 +34,8 @@ from typing import Any
 from ._cases import GROUPS, Case, CaseSet, load_cases
 from ._formats import FORMATS, parse_expected, round_to, ulp
 
-__all__ = ["BUDGETS", "GROUPS", "TIERS", "CaseResult", "Decline", "Report", "Result", "measure", "run", "run_case",
-           "run_cases", "run_parallel"]
+__all__ = ["BUDGETS", "GROUPS", "TIERS", "CaseResult", "Decline", "Report", "Result", "Unsupported", "measure", "run",
+           "run_case", "run_cases", "run_parallel"]
 
 #: Error budget in ulps of the case's dtype, per tier.
 #:
@@ -76,6 +76,24 @@ class Decline:
     """An adapter's refusal to run a case (reported as a skip), with the reason."""
 
     reason: str
+
+
+class Unsupported(Exception):  # noqa: N818 - a decline, not an error
+    """Raised by an implementation (or an adapter) to decline a case: a skip with ``reason``.
+
+    A callable of a mapping raises it for inputs or options it does not handle::
+
+        def cross_entropy(input, target, *, label_smoothing=0.0, case=None):
+            if label_smoothing:
+                raise conformance.Unsupported("no label smoothing")
+            ...
+
+    It may be raised anywhere below ``evaluate`` (inside a JAX trace too).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -191,6 +209,10 @@ def run_case(adapter: Any, case: Case, tier: str = "strict") -> CaseResult:
     t0 = time.perf_counter()
     try:
         out, res.warnings = _evaluate(adapter, case)
+    except Unsupported as exc:
+        res.status, res.reason = "skip", exc.reason
+        res.seconds = time.perf_counter() - t0
+        return res
     except Exception as exc:  # an implementation that raises on a valid case fails it
         res.status, res.reason = "error", f"{type(exc).__name__}: {exc}"
         res.seconds = time.perf_counter() - t0

@@ -28,7 +28,9 @@ backend.  Built in:
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -59,6 +61,26 @@ class Adapter(Protocol):
     def evaluate(self, case: Case) -> Result | Decline: ...
 
 
+@dataclass(frozen=True)
+class _Accepts:
+    """What a callable's signature takes: keyword names (None: any, through ``**kwargs`` or
+    an unreadable signature) and whether it asks for the case (a parameter named ``case``)."""
+
+    keywords: frozenset[str] | None
+    case: bool
+
+    @classmethod
+    def of(cls, fn: Callable) -> _Accepts:
+        try:
+            params = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):  # builtins and extension functions without a signature
+            return cls(None, False)
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        names = frozenset(p.name for p in params if p.kind in kinds)
+        anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        return cls(None if anything else names - {"case"}, "case" in names)
+
+
 class MappingAdapter:
     """Callables with the polyloss signatures, over one array backend.
 
@@ -67,6 +89,14 @@ class MappingAdapter:
     is missing is declined.  ``check_contract`` fails results that are not
     arrays of the backend (or sit on another device); ``extra_metadata`` is
     merged into :meth:`metadata`.
+
+    A callable receives the case's arrays positionally and, by keyword, only
+    the options that differ from polyloss's defaults (:meth:`Case.options`);
+    a case that needs an option its signature does not take is declined with
+    that reason (a signature with ``**kwargs`` takes every option).  A
+    callable with a parameter named ``case`` also receives the
+    :class:`~conformance.Case` (``case=``), to decline by input values or
+    tags: raise :class:`~conformance.Unsupported` (a skip, with the reason).
     """
 
     def __init__(self, functions: Mapping[str, Callable] | Callable[[str], Callable | None],
@@ -78,6 +108,14 @@ class MappingAdapter:
         self.check_contract = check_contract
         self.extra_metadata = dict(extra_metadata or {})
         self.errstate = errstate
+        self._accepts: dict[int, tuple[Callable, _Accepts]] = {}
+
+    def accepts(self, fn: Callable) -> _Accepts:
+        """The signature facts of ``fn`` (cached per callable)."""
+        hit = self._accepts.get(id(fn))
+        if hit is None or hit[0] is not fn:
+            hit = self._accepts[id(fn)] = (fn, _Accepts.of(fn))
+        return hit[1]
 
     def lookup(self, function: str) -> Callable | None:
         if callable(self._functions) and not isinstance(self._functions, Mapping):
@@ -99,13 +137,24 @@ class MappingAdapter:
             return Decline(why)
         if case.kind == "gradient" and not self.backend.autograd:
             return Decline(f"gradient case: {self.backend.name} has no autograd")
+        options = case.options()
+        accepts = self.accepts(fn)
+        if accepts.keywords is not None:
+            missing = [k for k in options if k not in accepts.keywords]
+            if missing:
+                given = ", ".join(f"{k}={_show(options[k])}" for k in missing)
+                return Decline(f"needs {given}, which {_name(fn)} does not accept")
         args = [self._convert(a) for a in case.args]
-        kwargs = {k: self._convert(v) for k, v in case.kwargs.items()}
+        kwargs = {k: self._convert(v) for k, v in options.items()}
+        if accepts.case:
+            kwargs["case"] = case
         if self.errstate:
             with np.errstate(all="ignore"):
                 out = self._call(fn, case, args, kwargs)
         else:
             out = self._call(fn, case, args, kwargs)
+        if isinstance(out, Decline):
+            return out
         problems = self.backend.check_result(out, args[0]) if self.check_contract else []
         with np.errstate(all="ignore"):
             value = self.backend.to_numpy(out)
@@ -122,6 +171,14 @@ class MappingAdapter:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+
+def _name(fn: Callable) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+def _show(v: Any) -> str:
+    return f"<{v.dtype} array {list(v.shape)}>" if isinstance(v, ArrayData) else repr(v)
 
 
 def installed_backends() -> list[str]:
