@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -294,10 +295,42 @@ def resolve(spec: Any, *, backend: str | Backend = "numpy") -> Any:
     if not rest:
         msg = f"unknown adapter {spec!r}: use 'polyloss[:backend]', 'torch', 'naive', 'exact' or 'module:attr'"
         raise ValueError(msg)
-    obj: Any = importlib.import_module(head)
+    obj: Any = _import(head)
     for part in rest.split("."):
         obj = getattr(obj, part)
     if callable(obj) and not hasattr(obj, "evaluate") and not isinstance(obj, (Mapping, type(importlib))):
-        made = obj()  # a factory returning an adapter or a mapping
-        return resolve(made, backend=backend)
-    return resolve(obj, backend=backend)
+        obj = obj()  # a factory returning an adapter or a mapping
+    adapter = resolve(obj, backend=backend)
+    if isinstance(adapter, MappingAdapter) and "library" not in adapter.extra_metadata:
+        adapter.extra_metadata |= _library(head)
+    return adapter
+
+
+def _import(module: str) -> Any:
+    """Import ``module``, also from the current directory (as ``python -m`` would; the
+    console script and pytest do not put it on ``sys.path``)."""
+    import os
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        cwd = os.getcwd()
+        if exc.name != module.split(".")[0] or cwd in sys.path or "" in sys.path:
+            raise
+        sys.path.append(cwd)
+        return importlib.import_module(module)
+
+
+def _library(module: str) -> dict[str, str]:
+    """The library and version a ``module:attr`` adapter comes from, for the report."""
+    import importlib.metadata as md
+
+    top = module.split(".")[0]
+    dists = md.packages_distributions().get(top, [])
+    for dist in dists:
+        try:
+            return {"library": dist, "version": md.version(dist)}
+        except md.PackageNotFoundError:
+            continue
+    version = getattr(sys.modules.get(top), "__version__", None)
+    return {"library": top, "version": str(version)} if version else {"library": top}
