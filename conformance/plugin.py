@@ -90,7 +90,6 @@ class _State:
 
         opt = config.getoption
         spec = opt("conformance_adapter")
-        self.missing = None
         try:
             self.adapter = resolve(spec, backend=opt("conformance_backend"))
             case_set = load_cases()

@@ -5,13 +5,16 @@ The protocol is one method::
     class MyAdapter:
         name = "my-losses"
         def evaluate(self, case: conformance.Case) -> conformance.Result | conformance.Decline: ...
-        def metadata(self) -> dict: ...          # optional: versions, device
+        def metadata(self) -> dict: ...          # optional: {"library": ..., "version": ...}, device
+        def provides(self, function: str) -> bool: ...  # optional: the others are not run
 
 ``evaluate`` builds the case's inputs (``case.args``, ``case.kwargs``: exact
 :class:`~conformance.ArrayData`), calls the implementation (for a gradient
 case, ``case.kind == "gradient"``, it returns d sum(cotangent * f) / d args[0])
 and returns a :class:`~conformance.Result`, or a :class:`~conformance.Decline`
-with a reason (reported as a skip).  Exceptions count as failures.
+with a reason (reported as a skip), or raises :class:`~conformance.Unsupported`
+(the same).  Other exceptions count as failures.  ``library`` and ``version``
+from ``metadata()`` go into the JSON report's environment.
 
 Most adapters are a :class:`MappingAdapter`: a table of callables with the
 polyloss signatures (arrays positional, options keyword) over one array
@@ -21,6 +24,7 @@ backend.  Built in:
 ``torch_adapter()``            torch.nn.functional, conventions translated
 ``naive_adapter()``            the documents' textbook formulas in NumPy
 ``exact_adapter()``            self-test: the expected values, correctly rounded
+``register_backend(cls)``      another array library (see ``_backends.Backend``)
 ``resolve(spec)``              "polyloss[:backend]", "torch", "naive", "module:attr",
                                a mapping of name -> callable, or an adapter object
 """
