@@ -275,6 +275,8 @@ class Report:
     metadata: dict[str, Any] = field(default_factory=dict)
     #: selected functions the adapter does not provide (their cases were not run)
     lacking: list[str] = field(default_factory=list)
+    #: the directory the cases were read from (None: the shipped ones)
+    cases_dir: str | None = field(default=None, repr=False)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -348,8 +350,7 @@ class Report:
         from ._table import render_table
 
         ids = {r.id for r in self.failures()[:max_failures]}
-        directory = self.metadata.get("cases_dir")
-        cases = {c.id: c for c in load_cases(directory).cases if c.id in ids} if ids else {}
+        cases = {c.id: c for c in load_cases(self.cases_dir).cases if c.id in ids} if ids else {}
         return render_table(self, max_failures=max_failures, cases=cases)
 
     def to_json(self) -> dict:
@@ -376,7 +377,6 @@ def _metadata(adapter: Any, case_set: CaseSet, tier: str) -> dict:
         "conformance_version": __version__,
         "case_set_version": case_set.version,
         "case_set_sha256": case_set.sha256,
-        "cases_dir": case_set.directory,
         "tier": tier,
         "budgets_ulps": dict(BUDGETS[tier]),
         "python": platform.python_version(),
@@ -439,7 +439,7 @@ def run_cases(adapter: Any, cases: Iterable[Case], *, tier: str = "strict", case
     cases, lacking = provided_cases(adapter, cases)
     results = [run_case(adapter, c, tier, dtype_contract) for c in cases]
     name = getattr(adapter, "name", type(adapter).__name__)
-    return Report(name, tier, results, _metadata(adapter, case_set, tier), lacking)
+    return Report(name, tier, results, _metadata(adapter, case_set, tier), lacking, case_set.directory)
 
 
 def _run_chunk(spec: str, ids: list[str], tier: str, cases_dir: str, dtype_contract: str) -> list[CaseResult]:
@@ -477,7 +477,7 @@ def run_parallel(spec: str, cases: list[Case], *, tier: str = "strict", case_set
     name = getattr(adapter, "name", type(adapter).__name__)
     meta = _metadata(adapter, case_set, tier)
     meta["processes"] = jobs
-    return Report(name, tier, results, meta, lacking)
+    return Report(name, tier, results, meta, lacking, case_set.directory)
 
 
 def run(adapter: Any, *, dtypes: Iterable[str] | None = None, tags: Iterable[str] | None = None,
