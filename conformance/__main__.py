@@ -146,7 +146,8 @@ def _missing_dependencies() -> str | None:
             missing.append(name)
     if not missing:
         return None
-    return f"conformance needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed: {_EXTRA}"
+    verb = "is" if len(missing) == 1 else "are"
+    return f"conformance needs {' and '.join(missing)}, which {verb} not installed: {_EXTRA}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             report = run_parallel(spec, cases, tier=args.tier, case_set=case_set, jobs=jobs,
                                   dtype_contract=args.dtype_contract)
         else:
-            report = run_cases(adapter, cases, tier=args.tier, case_set=case_set, dtype_contract=args.dtype_contract)
+            report = run_cases(adapter, cases, tier=args.tier, case_set=case_set,
+                               dtype_contract=args.dtype_contract)
         seconds.append(time.perf_counter() - t0)
         reports.append(report)
         print()

@@ -26,8 +26,9 @@ _MAX_VALUES = 64
 def _array(name: str, a: ArrayData) -> list[str]:
     vals = a.values()
     head = f"  {name}: {a.dtype}, shape {list(a.shape)}"
+    more = f" ... ({len(vals) - _MAX_VALUES} more)" if len(vals) > _MAX_VALUES else ""
     if a.is_int:
-        return [head, f"    {vals[:_MAX_VALUES]}" + (f" ... ({len(vals) - _MAX_VALUES} more)" if len(vals) > _MAX_VALUES else "")]
+        return [head, f"    {vals[:_MAX_VALUES]}{more}"]
     lines = [head]
     for raw, v in list(zip(a.data, vals, strict=True))[:_MAX_VALUES]:
         lines.append(f"    {raw:>24}  = {v!r}")

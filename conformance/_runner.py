@@ -470,7 +470,8 @@ def run_parallel(spec: str, cases: list[Case], *, tier: str = "strict", case_set
     chunks = [[c.id for c in cases[i::jobs]] for i in range(jobs)]
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = [pool.submit(_run_chunk, spec, ids, tier, case_set.directory, dtype_contract) for ids in chunks if ids]
+        futures = [pool.submit(_run_chunk, spec, ids, tier, case_set.directory, dtype_contract)
+                   for ids in chunks if ids]
         results = [r for f in futures for r in f.result()]
     order = {c.id: i for i, c in enumerate(cases)}
     results.sort(key=lambda r: order[r.id])
