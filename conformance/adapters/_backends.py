@@ -178,11 +178,6 @@ class NumpyBackend(Backend):
 
         return isinstance(x, (np.ndarray, np.generic))
 
-    def dtype_object(self, name: str) -> Any:
-        import numpy as np
-
-        return np.dtype(name)
-
 
 class StrictBackend(Backend):
     name = "array_api_strict"
