@@ -16,7 +16,7 @@ from __future__ import annotations
 
 __version__ = "1.0.0"
 
-from ._cases import CASES_DIR, GROUPS, ArrayData, Case, CaseSet, load_cases
+from ._cases import CASES_DIR, GROUPS, ArrayData, Case, CaseSet, load_cases, option_defaults
 from ._formats import FLOAT_DTYPES, FORMATS
 from ._runner import (
     BUDGETS,
@@ -25,6 +25,7 @@ from ._runner import (
     Decline,
     Report,
     Result,
+    Unsupported,
     measure,
     run,
     run_case,
@@ -61,11 +62,13 @@ __all__ = [
     "MappingAdapter",
     "Report",
     "Result",
+    "Unsupported",
     "exact_adapter",
     "installed_backends",
     "load_cases",
     "measure",
     "naive_adapter",
+    "option_defaults",
     "polyloss_adapter",
     "resolve",
     "run",

@@ -14,9 +14,28 @@ from typing import Any
 from ._formats import INT_DTYPES, decode_float
 from ._schema import CaseSchemaError, validate_file
 
-__all__ = ["CASES_DIR", "ArrayData", "Case", "CaseSet", "GROUPS", "load_cases"]
+__all__ = ["CASES_DIR", "ArrayData", "Case", "CaseSet", "GROUPS", "load_cases", "option_defaults"]
 
 CASES_DIR = Path(__file__).with_name("cases")
+_DEFINITIONS_DIR = Path(__file__).with_name("definitions")
+
+
+@functools.lru_cache(maxsize=None)
+def option_defaults(function: str) -> dict[str, Any] | None:
+    """polyloss's default for every keyword option of ``function`` (the ``DEFAULTS``
+    of its definition module, read without importing it), or None when the
+    function has no definition module."""
+    import ast
+
+    path = _DEFINITIONS_DIR / f"{function}.py"
+    if not path.is_file():
+        return None
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "DEFAULTS" for t in targets) and node.value is not None:
+                return dict(ast.literal_eval(node.value))
+    return None
 
 #: Table rows group cases by their first matching tag set (in this order).
 GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -110,12 +129,38 @@ class Case:
                 return group
         return "basic"
 
+    def describe_inputs(self, max_values: int = 6) -> str:
+        """The inputs in one line: each array's name, dtype, shape and first
+        ``max_values`` values (9 significant digits; ``explain`` shows them exactly),
+        then the options that differ from the defaults."""
+        parts = [f"{name}={_short(a, max_values)}" for name, a in zip(self.arg_names, self.args, strict=True)]
+        parts += [f"{k}={_short(v, max_values) if isinstance(v, ArrayData) else repr(v)}"
+                  for k, v in self.options().items()]
+        return ", ".join(parts)
+
+    def options(self) -> dict[str, Any]:
+        """The keyword options that differ from polyloss's defaults (all of them when
+        the defaults are unknown): what a case asks of an implementation beyond
+        its positional arrays."""
+        defaults = option_defaults(self.function)
+        if defaults is None:
+            return dict(self.kwargs)
+        return {k: v for k, v in self.kwargs.items()
+                if k not in defaults or isinstance(v, ArrayData) or v != defaults[k]}
+
     @property
     def is_gradient(self) -> bool:
         return self.kind == "gradient"
 
     def has_special_inputs(self) -> bool:
         return any(not a.is_int and any(not math.isfinite(v) for v in a.values()) for a in self.args)
+
+
+def _short(a: ArrayData, max_values: int) -> str:
+    vals = a.values()
+    text = ", ".join(str(v) if a.is_int else format(v, ".9g") for v in vals[:max_values])
+    more = f", ... ({len(vals) - max_values} more)" if len(vals) > max_values else ""
+    return f"{a.dtype}{list(a.shape)}[{text}{more}]"
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ from typing import Any
 from ._cases import GROUPS, Case, CaseSet, load_cases
 from ._formats import FORMATS, parse_expected, round_to, ulp
 
-__all__ = ["BUDGETS", "GROUPS", "TIERS", "CaseResult", "Decline", "Report", "Result", "measure", "run", "run_case",
-           "run_cases", "run_parallel"]
+__all__ = ["BUDGETS", "DTYPE_CONTRACTS", "GROUPS", "TIERS", "CaseResult", "Decline", "Report", "Result", "Unsupported",
+           "check_function_names", "measure", "provided_cases", "run", "run_case", "run_cases", "run_parallel"]
 
 #: Error budget in ulps of the case's dtype, per tier.
 #:
@@ -76,6 +76,24 @@ class Decline:
     """An adapter's refusal to run a case (reported as a skip), with the reason."""
 
     reason: str
+
+
+class Unsupported(Exception):  # noqa: N818 - a decline, not an error
+    """Raised by an implementation (or an adapter) to decline a case: a skip with ``reason``.
+
+    A callable of a mapping raises it for inputs or options it does not handle::
+
+        def cross_entropy(input, target, *, label_smoothing=0.0, case=None):
+            if label_smoothing:
+                raise conformance.Unsupported("no label smoothing")
+            ...
+
+    It may be raised anywhere below ``evaluate`` (inside a JAX trace too).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -146,21 +164,21 @@ def measure(case: Case, value: Any) -> tuple[float, float, tuple[int, ...] | Non
         err, rel, why = 0.0, 0.0, ""
         if kind == "nan":
             if not math.isnan(c):
-                err, rel, why = math.inf, math.inf, "expected nan"
+                err, rel = math.inf, math.inf
         elif kind in ("inf", "-inf"):
             want = math.inf if kind == "inf" else -math.inf
             if c != want:
-                err, rel, why = math.inf, math.inf, f"expected {kind}"
+                err, rel = math.inf, math.inf
         elif kind in ("+zero", "-zero"):
             if c != 0 or (math.copysign(1.0, c) < 0) != (kind == "-zero"):
-                err, rel, why = math.inf, math.inf, f"expected {'-' if kind == '-zero' else '+'}0.0 (sign checked)"
+                err, rel, why = math.inf, math.inf, "the sign of zero is checked"
         else:
             rounded = round_to(r, fmt)
             if math.isinf(rounded):
                 if c != rounded:
-                    err, rel, why = math.inf, math.inf, f"the true value {exp} overflows {case.dtype}: expected {rounded}"
+                    err, rel, why = math.inf, math.inf, f"the true value overflows {case.dtype}: {rounded} expected"
             elif not math.isfinite(c):
-                err, rel, why = math.inf, math.inf, f"non-finite result, expected {exp}"
+                err, rel, why = math.inf, math.inf, "non-finite result"
             else:
                 diff = abs(Fraction(c) - r)
                 err = _ratio(diff, ulp(r, fmt))
@@ -182,15 +200,31 @@ def _evaluate(adapter: Any, case: Case) -> tuple[Any, list[str]]:
     return out, msgs
 
 
-def run_case(adapter: Any, case: Case, tier: str = "strict") -> CaseResult:
-    """Run and measure one case."""
+#: What a result of the wrong dtype does: "error" fails the case (polyloss's contract),
+#: "warn" records a warning and judges the accuracy alone (for other libraries).
+DTYPE_CONTRACTS = ("error", "warn")
+
+
+def _ulps(err: float) -> str:
+    return "inf" if math.isinf(err) else f"{err:.3g}"
+
+
+def run_case(adapter: Any, case: Case, tier: str = "strict", dtype_contract: str = "error") -> CaseResult:
+    """Run and measure one case.  ``dtype_contract``: see :data:`DTYPE_CONTRACTS`."""
     import numpy as np
 
+    if dtype_contract not in DTYPE_CONTRACTS:
+        msg = f"dtype_contract must be one of {list(DTYPE_CONTRACTS)}, got {dtype_contract!r}"
+        raise ValueError(msg)
     budget = BUDGETS[tier][case.dtype]
     res = CaseResult(case.id, case.function, case.dtype, case.kind, case.group, case.tags, "pass", budget)
     t0 = time.perf_counter()
     try:
         out, res.warnings = _evaluate(adapter, case)
+    except Unsupported as exc:
+        res.status, res.reason = "skip", exc.reason
+        res.seconds = time.perf_counter() - t0
+        return res
     except Exception as exc:  # an implementation that raises on a valid case fails it
         res.status, res.reason = "error", f"{type(exc).__name__}: {exc}"
         res.seconds = time.perf_counter() - t0
@@ -211,15 +245,23 @@ def run_case(adapter: Any, case: Case, tier: str = "strict") -> CaseResult:
         res.status, res.reason = "fail", f"shape {value.shape}, expected {case.expected_shape}"
         return res
     if out.dtype is not None and out.dtype != case.dtype:
-        problems.append(f"dtype {out.dtype}, expected {case.dtype}")
+        wrong = f"dtype {out.dtype}, expected {case.dtype}"
+        if dtype_contract == "error":
+            problems.append(wrong)
+        else:
+            res.warnings.append(f"{wrong} (dtype contract: warn)")
     err, rel, idx, got, exp, why = measure(case, value)
     res.error_ulps, res.error_rel, res.worst_index, res.got, res.expected = err, rel, idx, got, exp
+    where = f" at {list(idx)}" if idx else ""
+    measured = f"{_ulps(err)} ulp (relative {_ulps(rel)}){where}: got {got}, expected {exp}"
+    if why:
+        measured += f" ({why})"
     if problems:
-        res.status, res.reason = "fail", "; ".join(problems)
+        res.status, res.reason = "fail", "; ".join(problems) + f"; measured {measured}"
     elif not err <= budget:
         res.status = "fail"
-        where = f" at {list(idx)}" if idx else ""
-        res.reason = why or f"{err:.3g} ulp > {budget:g}{where}: got {got}, expected {exp}"
+        res.reason = f"{_ulps(err)} ulp > {budget:g}, relative {_ulps(rel)}{where}: got {got}, expected {exp}" \
+            + (f" ({why})" if why else "")
     return res
 
 
@@ -231,6 +273,10 @@ class Report:
     tier: str
     results: list[CaseResult]
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: selected functions the adapter does not provide (their cases were not run)
+    lacking: list[str] = field(default_factory=list)
+    #: the directory the cases were read from (None: the shipped ones)
+    cases_dir: str | None = field(default=None, repr=False)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -248,8 +294,14 @@ class Report:
         return self.count("skip")
 
     @property
+    def validated(self) -> int:
+        """Cases that ran and were judged (passed or failed; not skipped)."""
+        return self.passed + self.failed
+
+    @property
     def ok(self) -> bool:
-        """No case failed (skips allowed)."""
+        """No case failed (skips allowed).  See :attr:`validated`: a run that
+        skipped every case is ok but validated nothing."""
         return self.failed == 0
 
     def failures(self) -> list[CaseResult]:
@@ -278,16 +330,35 @@ class Report:
         return (f"{self.adapter}: {self.passed} passed, {self.failed} failed, {self.skipped} skipped "
                 f"({len(self.results)} cases, tier {self.tier})")
 
+    def lacking_line(self) -> str | None:
+        """One line naming the selected functions the adapter does not provide (None: it has them all)."""
+        if not self.lacking:
+            return None
+        return f"not provided by {self.adapter} (not run): {', '.join(self.lacking)}"
+
+    def nothing_validated(self) -> str | None:
+        """Why this run validated nothing (every case skipped or none run), or None when it validated some."""
+        if self.validated:
+            return None
+        why = f"{self.skipped} of {len(self.results)} cases skipped" if self.results else "no case ran"
+        if self.lacking:
+            why += f"; the adapter lacks {', '.join(self.lacking)}"
+        return f"nothing was validated by {self.adapter}: {why}"
+
     def table(self, *, max_failures: int = 30) -> str:
+        """The summary table; each listed failure shows its case's inputs and options."""
         from ._table import render_table
 
-        return render_table(self, max_failures=max_failures)
+        ids = {r.id for r in self.failures()[:max_failures]}
+        cases = {c.id: c for c in load_cases(self.cases_dir).cases if c.id in ids} if ids else {}
+        return render_table(self, max_failures=max_failures, cases=cases)
 
     def to_json(self) -> dict:
         return {
             "adapter": self.adapter,
             "tier": self.tier,
             "metadata": self.metadata,
+            "lacking": list(self.lacking),
             "summary": {"passed": self.passed, "failed": self.failed, "skipped": self.skipped,
                         "total": len(self.results),
                         "worst_by_dtype": {d: {"id": r.id, "error_ulps": r.to_json()["error_ulps"],
@@ -320,28 +391,69 @@ def _metadata(adapter: Any, case_set: CaseSet, tier: str) -> dict:
     return meta
 
 
-def run_cases(adapter: Any, cases: Iterable[Case], *, tier: str = "strict", case_set: CaseSet | None = None) -> Report:
+def check_function_names(adapter: Any, case_set: CaseSet) -> None:
+    """ValueError when the adapter names a function the case set does not know
+    (a typo such as "crossentropy"), naming the closest known names."""
+    import difflib
+
+    names = getattr(adapter, "function_names", None)
+    names = names() if callable(names) else None
+    if names is None:
+        return
+    known = case_set.functions()
+    unknown = sorted(set(names) - set(known))
+    if not unknown:
+        return
+    parts = []
+    for n in unknown:
+        close = difflib.get_close_matches(n, known, n=3, cutoff=0.6)
+        parts.append(f"{n!r} (did you mean {' or '.join(map(repr, close))}?)" if close else repr(n))
+    name = getattr(adapter, "name", type(adapter).__name__)
+    msg = f"{name}: unknown function name{'s' if len(unknown) > 1 else ''} {', '.join(parts)}"
+    if not all("did you mean" in p for p in parts):
+        msg += f"; the cases cover {', '.join(known)}"
+    raise ValueError(msg)
+
+
+def provided_cases(adapter: Any, cases: Iterable[Case]) -> tuple[list[Case], list[str]]:
+    """The cases of the functions ``adapter`` provides (its optional ``provides(function)``;
+    every function when it has none) and the sorted names of those it lacks."""
+    cases = list(cases)
+    provides = getattr(adapter, "provides", None)
+    if not callable(provides):
+        return cases, []
+    have = {f: bool(provides(f)) for f in dict.fromkeys(c.function for c in cases)}
+    return [c for c in cases if have[c.function]], sorted(f for f, ok in have.items() if not ok)
+
+
+def run_cases(adapter: Any, cases: Iterable[Case], *, tier: str = "strict", case_set: CaseSet | None = None,
+              dtype_contract: str = "error") -> Report:
+    """Run ``adapter`` on ``cases``: only those of the functions it provides (the
+    others are listed in :attr:`Report.lacking`).  ValueError for an unknown tier,
+    or for function names the case set does not know."""
     if tier not in BUDGETS:
         msg = f"tier must be one of {list(BUDGETS)}, got {tier!r}"
         raise ValueError(msg)
     case_set = case_set or load_cases()
-    results = [run_case(adapter, c, tier) for c in cases]
+    check_function_names(adapter, case_set)
+    cases, lacking = provided_cases(adapter, cases)
+    results = [run_case(adapter, c, tier, dtype_contract) for c in cases]
     name = getattr(adapter, "name", type(adapter).__name__)
-    return Report(name, tier, results, _metadata(adapter, case_set, tier))
+    return Report(name, tier, results, _metadata(adapter, case_set, tier), lacking, case_set.directory)
 
 
-def _run_chunk(spec: str, ids: list[str], tier: str, cases_dir: str) -> list[CaseResult]:
+def _run_chunk(spec: str, ids: list[str], tier: str, cases_dir: str, dtype_contract: str) -> list[CaseResult]:
     """Worker of :func:`run_parallel` (a top-level function, so that spawn can pickle it)."""
     from .adapters import resolve
 
     case_set = load_cases(cases_dir)
     wanted = set(ids)
     adapter = resolve(spec)
-    return [run_case(adapter, c, tier) for c in case_set.cases if c.id in wanted]
+    return [run_case(adapter, c, tier, dtype_contract) for c in case_set.cases if c.id in wanted]
 
 
 def run_parallel(spec: str, cases: list[Case], *, tier: str = "strict", case_set: CaseSet | None = None,
-                 jobs: int = 2) -> Report:
+                 jobs: int = 2, dtype_contract: str = "error") -> Report:
     """:func:`run_cases` split over ``jobs`` fresh processes (spawned, so safe for
     JAX and CUDA).  ``spec`` must be an adapter spec string, built again in each
     worker.  Worth it where compilation dominates (JAX compiles every operation
@@ -352,23 +464,26 @@ def run_parallel(spec: str, cases: list[Case], *, tier: str = "strict", case_set
     from .adapters import resolve
 
     case_set = case_set or load_cases()
+    adapter = resolve(spec)
+    check_function_names(adapter, case_set)
+    cases, lacking = provided_cases(adapter, cases)
     chunks = [[c.id for c in cases[i::jobs]] for i in range(jobs)]
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = [pool.submit(_run_chunk, spec, ids, tier, case_set.directory) for ids in chunks if ids]
+        futures = [pool.submit(_run_chunk, spec, ids, tier, case_set.directory, dtype_contract)
+                   for ids in chunks if ids]
         results = [r for f in futures for r in f.result()]
     order = {c.id: i for i, c in enumerate(cases)}
     results.sort(key=lambda r: order[r.id])
-    adapter = resolve(spec)
     name = getattr(adapter, "name", type(adapter).__name__)
     meta = _metadata(adapter, case_set, tier)
     meta["processes"] = jobs
-    return Report(name, tier, results, meta)
+    return Report(name, tier, results, meta, lacking, case_set.directory)
 
 
 def run(adapter: Any, *, dtypes: Iterable[str] | None = None, tags: Iterable[str] | None = None,
         tier: str = "strict", functions: Iterable[str] | None = None, exclude_tags: Iterable[str] | None = None,
-        cases_dir: str | None = None) -> Report:
+        cases_dir: str | None = None, dtype_contract: str = "error") -> Report:
     """Run ``adapter`` on the golden cases and measure every result.
 
     ``adapter`` is an object with ``evaluate(case) -> Result | Decline`` (see
@@ -376,7 +491,8 @@ def run(adapter: Any, *, dtypes: Iterable[str] | None = None, tags: Iterable[str
     "module:attr" / built-in adapter name string (resolved by
     :func:`conformance.adapters.resolve`).  ``dtypes``, ``tags`` (a case is
     kept if it has any of them), ``functions`` and ``exclude_tags`` select
-    cases; ``tier`` picks the budget ("strict" or "reference").
+    cases; ``tier`` picks the budget ("strict" or "reference"); ``dtype_contract="warn"``
+    judges a result of the wrong dtype by its accuracy (a warning, not a failure).
     """
     from .adapters import resolve
 
@@ -387,5 +503,5 @@ def run(adapter: Any, *, dtypes: Iterable[str] | None = None, tags: Iterable[str
             raise ValueError(msg)
     case_set = load_cases(cases_dir)
     cases = case_set.select(functions=functions, dtypes=dtypes, tags=tags, exclude_tags=exclude_tags)
-    return run_cases(adapter, cases, tier=tier, case_set=case_set)
+    return run_cases(adapter, cases, tier=tier, case_set=case_set, dtype_contract=dtype_contract)
 

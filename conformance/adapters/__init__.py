@@ -5,13 +5,16 @@ The protocol is one method::
     class MyAdapter:
         name = "my-losses"
         def evaluate(self, case: conformance.Case) -> conformance.Result | conformance.Decline: ...
-        def metadata(self) -> dict: ...          # optional: versions, device
+        def metadata(self) -> dict: ...          # optional: {"library": ..., "version": ...}, device
+        def provides(self, function: str) -> bool: ...  # optional: the others are not run
 
 ``evaluate`` builds the case's inputs (``case.args``, ``case.kwargs``: exact
 :class:`~conformance.ArrayData`), calls the implementation (for a gradient
 case, ``case.kind == "gradient"``, it returns d sum(cotangent * f) / d args[0])
 and returns a :class:`~conformance.Result`, or a :class:`~conformance.Decline`
-with a reason (reported as a skip).  Exceptions count as failures.
+with a reason (reported as a skip), or raises :class:`~conformance.Unsupported`
+(the same).  Other exceptions count as failures.  ``library`` and ``version``
+from ``metadata()`` go into the JSON report's environment.
 
 Most adapters are a :class:`MappingAdapter`: a table of callables with the
 polyloss signatures (arrays positional, options keyword) over one array
@@ -21,24 +24,29 @@ backend.  Built in:
 ``torch_adapter()``            torch.nn.functional, conventions translated
 ``naive_adapter()``            the documents' textbook formulas in NumPy
 ``exact_adapter()``            self-test: the expected values, correctly rounded
+``register_backend(cls)``      another array library (see ``_backends.Backend``)
 ``resolve(spec)``              "polyloss[:backend]", "torch", "naive", "module:attr",
                                a mapping of name -> callable, or an adapter object
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import inspect
+import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
 
 from .._cases import ArrayData, Case
 from .._runner import Decline, Result
-from ._backends import BACKENDS, Backend, get_backend
+from ._backend_table import TABLE
+from ._backends import BACKENDS, Backend, get_backend, register_backend
 
 __all__ = [
     "BACKENDS",
+    "TABLE",
     "Adapter",
     "exact_adapter",
     "Backend",
@@ -47,6 +55,7 @@ __all__ = [
     "installed_backends",
     "naive_adapter",
     "polyloss_adapter",
+    "register_backend",
     "resolve",
     "torch_adapter",
 ]
@@ -59,6 +68,26 @@ class Adapter(Protocol):
     def evaluate(self, case: Case) -> Result | Decline: ...
 
 
+@dataclass(frozen=True)
+class _Accepts:
+    """What a callable's signature takes: keyword names (None: any, through ``**kwargs`` or
+    an unreadable signature) and whether it asks for the case (a parameter named ``case``)."""
+
+    keywords: frozenset[str] | None
+    case: bool
+
+    @classmethod
+    def of(cls, fn: Callable) -> _Accepts:
+        try:
+            params = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):  # builtins and extension functions without a signature
+            return cls(None, False)
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        names = frozenset(p.name for p in params if p.kind in kinds)
+        anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        return cls(None if anything else names - {"case"}, "case" in names)
+
+
 class MappingAdapter:
     """Callables with the polyloss signatures, over one array backend.
 
@@ -66,23 +95,57 @@ class MappingAdapter:
     ``name -> callable | None`` (looked up per case).  A case whose function
     is missing is declined.  ``check_contract`` fails results that are not
     arrays of the backend (or sit on another device); ``extra_metadata`` is
-    merged into :meth:`metadata`.
+    merged into :meth:`metadata`.  Every name of a mapping must be a function
+    of the cases (a typo is a ValueError naming the closest ones) unless
+    ``check_names`` is false.
+
+    A callable receives the case's arrays positionally and, by keyword, only
+    the options that differ from polyloss's defaults (:meth:`Case.options`);
+    a case that needs an option its signature does not take is declined with
+    that reason (a signature with ``**kwargs`` takes every option).  A
+    callable with a parameter named ``case`` also receives the
+    :class:`~conformance.Case` (``case=``), to decline by input values or
+    tags: raise :class:`~conformance.Unsupported` (a skip, with the reason).
     """
 
     def __init__(self, functions: Mapping[str, Callable] | Callable[[str], Callable | None],
                  backend: str | Backend = "numpy", *, name: str | None = None, check_contract: bool = True,
-                 extra_metadata: Mapping[str, Any] | None = None, errstate: bool = False) -> None:
+                 extra_metadata: Mapping[str, Any] | None = None, errstate: bool = False,
+                 check_names: bool = True) -> None:
         self._functions = functions
         self.backend = get_backend(backend)
         self.name = name or f"functions[{self.backend.label}]"
         self.check_contract = check_contract
         self.extra_metadata = dict(extra_metadata or {})
         self.errstate = errstate
+        self.check_names = check_names
+        self._accepts: dict[int, tuple[Callable, _Accepts]] = {}
+
+    def accepts(self, fn: Callable) -> _Accepts:
+        """The signature facts of ``fn`` (cached per callable)."""
+        hit = self._accepts.get(id(fn))
+        if hit is None or hit[0] is not fn:
+            hit = self._accepts[id(fn)] = (fn, _Accepts.of(fn))
+        return hit[1]
 
     def lookup(self, function: str) -> Callable | None:
         if callable(self._functions) and not isinstance(self._functions, Mapping):
             return self._functions(function)
         return self._functions.get(function)
+
+    def function_names(self) -> list[str] | None:
+        """The mapping's names, each of which must name a function of the cases (None: not
+        checked, for a lookup callable or a module without ``__all__``)."""
+        if not self.check_names or (callable(self._functions) and not isinstance(self._functions, Mapping)):
+            return None
+        return list(self._functions)
+
+    def provides(self, function: str) -> bool:
+        """Whether ``function`` is implemented here (True when the backend is missing:
+        its cases are then declined, with the reason)."""
+        if self.backend.unavailable_cached():
+            return True
+        return self.lookup(function) is not None
 
     def _convert(self, v: Any) -> Any:
         return self.backend.asarray(v) if isinstance(v, ArrayData) else v
@@ -94,18 +157,32 @@ class MappingAdapter:
         fn = self.lookup(case.function)
         if fn is None:
             return Decline(f"{self.name} has no {case.function}")
+        with self.backend.context(case):
+            return self._evaluate(fn, case)
+
+    def _evaluate(self, fn: Callable, case: Case) -> Result | Decline:
+        import numpy as np
+
         why = self.backend.decline_dtype(case.dtype) or self.backend.decline_case(case)
         if why:
             return Decline(why)
         if case.kind == "gradient" and not self.backend.autograd:
             return Decline(f"gradient case: {self.backend.name} has no autograd")
+        options = case.options()
+        accepts = self.accepts(fn)
+        if accepts.keywords is not None:
+            missing = [k for k in options if k not in accepts.keywords]
+            if missing:
+                given = ", ".join(f"{k}={_show(options[k])}" for k in missing)
+                return Decline(f"needs {given}, which {_name(fn)} does not accept")
         args = [self._convert(a) for a in case.args]
-        kwargs = {k: self._convert(v) for k, v in case.kwargs.items()}
-        if self.errstate:
-            with np.errstate(all="ignore"):
-                out = self._call(fn, case, args, kwargs)
-        else:
+        kwargs = {k: self._convert(v) for k, v in options.items()}
+        if accepts.case:
+            kwargs["case"] = case
+        with np.errstate(all="ignore") if self.errstate else contextlib.nullcontext():
             out = self._call(fn, case, args, kwargs)
+        if isinstance(out, Decline):
+            return out
         problems = self.backend.check_result(out, args[0]) if self.check_contract else []
         with np.errstate(all="ignore"):
             value = self.backend.to_numpy(out)
@@ -122,6 +199,14 @@ class MappingAdapter:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+
+def _name(fn: Callable) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+def _show(v: Any) -> str:
+    return f"<{v.dtype} array {list(v.shape)}>" if isinstance(v, ArrayData) else repr(v)
 
 
 def installed_backends() -> list[str]:
@@ -195,9 +280,12 @@ def resolve(spec: Any, *, backend: str | Backend = "numpy") -> Any:
     if isinstance(spec, Mapping):
         return MappingAdapter(dict(spec), backend)
     if isinstance(spec, type(importlib)):  # a module
-        names = getattr(spec, "__all__", None) or [n for n in dir(spec) if not n.startswith("_")]
+        listed = getattr(spec, "__all__", None)
+        names = listed or [n for n in dir(spec) if not n.startswith("_")]
         fns = {n: getattr(spec, n) for n in names if callable(getattr(spec, n, None))}
-        return MappingAdapter(fns, backend, name=f"{spec.__name__}[{get_backend(backend).label}]")
+        # names in __all__ are checked against the cases; other public names may be helpers
+        return MappingAdapter(fns, backend, name=f"{spec.__name__}[{get_backend(backend).label}]",
+                              check_names=bool(listed))
     if not isinstance(spec, str):
         msg = f"cannot make an adapter from {type(spec).__name__}"
         raise TypeError(msg)
@@ -211,10 +299,42 @@ def resolve(spec: Any, *, backend: str | Backend = "numpy") -> Any:
     if not rest:
         msg = f"unknown adapter {spec!r}: use 'polyloss[:backend]', 'torch', 'naive', 'exact' or 'module:attr'"
         raise ValueError(msg)
-    obj: Any = importlib.import_module(head)
+    obj: Any = _import(head)
     for part in rest.split("."):
         obj = getattr(obj, part)
     if callable(obj) and not hasattr(obj, "evaluate") and not isinstance(obj, (Mapping, type(importlib))):
-        made = obj()  # a factory returning an adapter or a mapping
-        return resolve(made, backend=backend)
-    return resolve(obj, backend=backend)
+        obj = obj()  # a factory returning an adapter or a mapping
+    adapter = resolve(obj, backend=backend)
+    if isinstance(adapter, MappingAdapter) and "library" not in adapter.extra_metadata:
+        adapter.extra_metadata |= _library(head)
+    return adapter
+
+
+def _import(module: str) -> Any:
+    """Import ``module``, also from the current directory (as ``python -m`` would; the
+    console script and pytest do not put it on ``sys.path``)."""
+    import os
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        cwd = os.getcwd()
+        if exc.name != module.split(".")[0] or cwd in sys.path or "" in sys.path:
+            raise
+        sys.path.append(cwd)
+        return importlib.import_module(module)
+
+
+def _library(module: str) -> dict[str, str]:
+    """The library and version a ``module:attr`` adapter comes from, for the report."""
+    import importlib.metadata as md
+
+    top = module.split(".")[0]
+    dists = md.packages_distributions().get(top, [])
+    for dist in dists:
+        try:
+            return {"library": dist, "version": md.version(dist)}
+        except md.PackageNotFoundError:
+            continue
+    version = getattr(sys.modules.get(top), "__version__", None)
+    return {"library": top, "version": str(version)} if version else {"library": top}
