@@ -6,8 +6,10 @@ through ``POLYLOSS_BACKEND`` -- the same variable ``tests/conftest.py`` reads.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
+from pathlib import Path
 
 import nox
 
@@ -19,16 +21,21 @@ nox.options.sessions = ["tests"]
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 CONSTRAINTS = ("-c", ".ci/constraints.txt")
 
+
+def _backend_table() -> dict[str, dict[str, str]]:
+    """The one table of array backends (conformance/adapters/_backend_table.py), loaded by path:
+    it imports nothing, so neither does this."""
+    path = Path(__file__).parent / "conformance" / "adapters" / "_backend_table.py"
+    spec = importlib.util.spec_from_file_location("_backend_table", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.TABLE
+
+
+TABLE = _backend_table()
 # optional-dependency extra that brings each backend
-BACKENDS = {
-    "numpy": "numpy",
-    "array_api_strict": "strict",
-    "torch": "torch",
-    "jax": "jax",
-    "dask": "dask",
-    "cupy": "cupy",
-}
-CPU_BACKENDS = [b for b in BACKENDS if b != "cupy"]
+BACKENDS = {name: row["extra"] for name, row in TABLE.items()}
+CPU_BACKENDS = [name for name, row in TABLE.items() if row["device"] == "cpu"]
 
 
 def _has_cuda_device() -> bool:
@@ -45,8 +52,8 @@ def _install(session: nox.Session, extras: list[str], group: str) -> None:
 @nox.parametrize("backend", list(BACKENDS))
 def tests(session: nox.Session, backend: str) -> None:
     """Run the test suite on one array backend."""
-    if backend == "cupy" and not _has_cuda_device():
-        session.skip("cupy needs a CUDA device and none is present (nvidia-smi -L failed)")
+    if TABLE[backend]["device"] == "gpu" and not _has_cuda_device():
+        session.skip(f"{backend} needs a CUDA device and none is present (nvidia-smi -L failed)")
     _install(session, [BACKENDS[backend]], "test")
     session.run("pytest", *session.posargs, env={"POLYLOSS_BACKEND": backend})
 

@@ -34,8 +34,8 @@ from typing import Any
 from ._cases import GROUPS, Case, CaseSet, load_cases
 from ._formats import FORMATS, parse_expected, round_to, ulp
 
-__all__ = ["BUDGETS", "GROUPS", "TIERS", "CaseResult", "Decline", "Report", "Result", "Unsupported", "measure", "run",
-           "run_case", "run_cases", "run_parallel"]
+__all__ = ["BUDGETS", "GROUPS", "TIERS", "CaseResult", "Decline", "Report", "Result", "Unsupported",
+           "check_function_names", "measure", "provided_cases", "run", "run_case", "run_cases", "run_parallel"]
 
 #: Error budget in ulps of the case's dtype, per tier.
 #:
@@ -253,6 +253,8 @@ class Report:
     tier: str
     results: list[CaseResult]
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: selected functions the adapter does not provide (their cases were not run)
+    lacking: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -270,8 +272,14 @@ class Report:
         return self.count("skip")
 
     @property
+    def validated(self) -> int:
+        """Cases that ran and were judged (passed or failed; not skipped)."""
+        return self.passed + self.failed
+
+    @property
     def ok(self) -> bool:
-        """No case failed (skips allowed)."""
+        """No case failed (skips allowed).  See :attr:`validated`: a run that
+        skipped every case is ok but validated nothing."""
         return self.failed == 0
 
     def failures(self) -> list[CaseResult]:
@@ -300,6 +308,21 @@ class Report:
         return (f"{self.adapter}: {self.passed} passed, {self.failed} failed, {self.skipped} skipped "
                 f"({len(self.results)} cases, tier {self.tier})")
 
+    def lacking_line(self) -> str | None:
+        """One line naming the selected functions the adapter does not provide (None: it has them all)."""
+        if not self.lacking:
+            return None
+        return f"not provided by {self.adapter} (not run): {', '.join(self.lacking)}"
+
+    def nothing_validated(self) -> str | None:
+        """Why this run validated nothing (every case skipped or none run), or None when it validated some."""
+        if self.validated:
+            return None
+        why = f"{self.skipped} of {len(self.results)} cases skipped" if self.results else "no case ran"
+        if self.lacking:
+            why += f"; the adapter lacks {', '.join(self.lacking)}"
+        return f"nothing was validated by {self.adapter}: {why}"
+
     def table(self, *, max_failures: int = 30) -> str:
         from ._table import render_table
 
@@ -310,6 +333,7 @@ class Report:
             "adapter": self.adapter,
             "tier": self.tier,
             "metadata": self.metadata,
+            "lacking": list(self.lacking),
             "summary": {"passed": self.passed, "failed": self.failed, "skipped": self.skipped,
                         "total": len(self.results),
                         "worst_by_dtype": {d: {"id": r.id, "error_ulps": r.to_json()["error_ulps"],
@@ -342,14 +366,53 @@ def _metadata(adapter: Any, case_set: CaseSet, tier: str) -> dict:
     return meta
 
 
+def check_function_names(adapter: Any, case_set: CaseSet) -> None:
+    """ValueError when the adapter names a function the case set does not know
+    (a typo such as "crossentropy"), naming the closest known names."""
+    import difflib
+
+    names = getattr(adapter, "function_names", None)
+    names = names() if callable(names) else None
+    if names is None:
+        return
+    known = case_set.functions()
+    unknown = sorted(set(names) - set(known))
+    if not unknown:
+        return
+    parts = []
+    for n in unknown:
+        close = difflib.get_close_matches(n, known, n=3, cutoff=0.6)
+        parts.append(f"{n!r} (did you mean {' or '.join(map(repr, close))}?)" if close else repr(n))
+    name = getattr(adapter, "name", type(adapter).__name__)
+    msg = (f"{name}: unknown function name{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
+           f"the cases cover {', '.join(known)}")
+    raise ValueError(msg)
+
+
+def provided_cases(adapter: Any, cases: Iterable[Case]) -> tuple[list[Case], list[str]]:
+    """The cases of the functions ``adapter`` provides (its optional ``provides(function)``;
+    every function when it has none) and the sorted names of those it lacks."""
+    cases = list(cases)
+    provides = getattr(adapter, "provides", None)
+    if not callable(provides):
+        return cases, []
+    have = {f: bool(provides(f)) for f in dict.fromkeys(c.function for c in cases)}
+    return [c for c in cases if have[c.function]], sorted(f for f, ok in have.items() if not ok)
+
+
 def run_cases(adapter: Any, cases: Iterable[Case], *, tier: str = "strict", case_set: CaseSet | None = None) -> Report:
+    """Run ``adapter`` on ``cases``: only those of the functions it provides (the
+    others are listed in :attr:`Report.lacking`).  ValueError for an unknown tier,
+    or for function names the case set does not know."""
     if tier not in BUDGETS:
         msg = f"tier must be one of {list(BUDGETS)}, got {tier!r}"
         raise ValueError(msg)
     case_set = case_set or load_cases()
+    check_function_names(adapter, case_set)
+    cases, lacking = provided_cases(adapter, cases)
     results = [run_case(adapter, c, tier) for c in cases]
     name = getattr(adapter, "name", type(adapter).__name__)
-    return Report(name, tier, results, _metadata(adapter, case_set, tier))
+    return Report(name, tier, results, _metadata(adapter, case_set, tier), lacking)
 
 
 def _run_chunk(spec: str, ids: list[str], tier: str, cases_dir: str) -> list[CaseResult]:
@@ -374,6 +437,9 @@ def run_parallel(spec: str, cases: list[Case], *, tier: str = "strict", case_set
     from .adapters import resolve
 
     case_set = case_set or load_cases()
+    adapter = resolve(spec)
+    check_function_names(adapter, case_set)
+    cases, lacking = provided_cases(adapter, cases)
     chunks = [[c.id for c in cases[i::jobs]] for i in range(jobs)]
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
@@ -381,11 +447,10 @@ def run_parallel(spec: str, cases: list[Case], *, tier: str = "strict", case_set
         results = [r for f in futures for r in f.result()]
     order = {c.id: i for i, c in enumerate(cases)}
     results.sort(key=lambda r: order[r.id])
-    adapter = resolve(spec)
     name = getattr(adapter, "name", type(adapter).__name__)
     meta = _metadata(adapter, case_set, tier)
     meta["processes"] = jobs
-    return Report(name, tier, results, meta)
+    return Report(name, tier, results, meta, lacking)
 
 
 def run(adapter: Any, *, dtypes: Iterable[str] | None = None, tags: Iterable[str] | None = None,

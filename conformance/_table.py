@@ -57,6 +57,8 @@ def render_table(report: Report, *, max_failures: int = 30) -> str:
     out = [title, fmt(header), "  ".join("-" * w for w in widths)]
     out += [fmt(r) for r in lines]
     out += ["  ".join("-" * w for w in widths), fmt(total)]
+    if report.lacking_line():
+        out.append(report.lacking_line())
     worst = report.worst_by_dtype()
     if worst:
         out.append("worst per dtype: " + ", ".join(

@@ -1,13 +1,14 @@
 """Shared fixtures: one ``backend`` fixture parametrised over the array libraries.
 
-The backends run are the installed ones among ``numpy, torch, array_api_strict,
-jax, dask, cupy``, narrowed by the ``POLYLOSS_BACKEND`` environment variable
+The libraries, and how arrays move in and out of them, are the conformance
+suite's backends (``conformance/adapters/_backends.py``, listed in
+``_backend_table.py``, which noxfile.py reads too).  The backends run are the
+installed ones, narrowed by the ``POLYLOSS_BACKEND`` environment variable
 (comma-separated) -- the variable each nox ``tests(backend=...)`` session sets.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -15,83 +16,46 @@ from typing import Any
 import numpy as np
 import pytest
 
-ALL_BACKENDS = ("numpy", "torch", "array_api_strict", "jax", "dask", "cupy")
+from conformance.adapters import BACKENDS, TABLE, get_backend
+from conformance.adapters import Backend as ConformanceBackend
 
-
-def _available(name: str) -> bool:
-    try:
-        if name == "cupy":
-            import cupy
-
-            return cupy.cuda.runtime.getDeviceCount() > 0
-        importlib.import_module({"dask": "dask.array"}.get(name, name))
-    except Exception:
-        return False
-    return True
+ALL_BACKENDS = tuple(TABLE)
 
 
 def selected_backends() -> list[str]:
     wanted = os.environ.get("POLYLOSS_BACKEND", "")
     names = [n.strip() for n in wanted.split(",") if n.strip()] or list(ALL_BACKENDS)
-    unknown = set(names) - set(ALL_BACKENDS)
+    unknown = set(names) - set(BACKENDS)
     if unknown:
         raise ValueError(f"POLYLOSS_BACKEND names unknown backends: {sorted(unknown)}")
-    return [n for n in names if _available(n)]
+    return [n for n in names if get_backend(n).unavailable() is None]
 
 
 @dataclass
 class Backend:
-    """An array library under test, with conversions to and from NumPy."""
+    """An array library under test (its conformance backend), with conversions to and from NumPy."""
 
     name: str
     xp: Any
+    impl: ConformanceBackend
 
     def asarray(self, a: Any, dtype: str | None = None) -> Any:
         a = np.asarray(a)
         dtype = dtype or str(a.dtype)
         if dtype in ("float16", "bfloat16"):
             self.dtype(dtype)  # skip where the library lacks it
-        if self.name == "torch":
-            import torch
-
-            return torch.asarray(a.astype("float32") if dtype == "bfloat16" else a).to(getattr(torch, dtype))
-        if self.name == "jax":
-            import jax.numpy as jnp
-
-            return jnp.asarray(a, dtype=getattr(jnp, dtype))
-        if self.name == "dask":
-            import dask.array as da
-
-            return da.from_array(a.astype(dtype), chunks=tuple(max(1, (s + 1) // 2) for s in a.shape) or ())
-        return self.xp.asarray(a.astype(dtype))
+        return self.impl.from_numpy(a, dtype)
 
     def dtype(self, name: str) -> Any:
         """The backend's dtype object; skips (with the reason) where the library has no such dtype."""
-        if name == "bfloat16" and self.name not in ("torch", "jax"):
-            pytest.skip(f"{self.name} has no bfloat16 dtype")
-        if name == "float16" and self.name == "array_api_strict":
-            pytest.skip("array-api-strict has no float16 (the standard does not define it)")
-        if self.name == "dask":
-            return np.dtype(name)
-        if self.name in ("torch", "jax"):
-            return getattr(importlib.import_module("torch" if self.name == "torch" else "jax.numpy"), name)
-        return getattr(self.xp, name)
+        if name in ("float64", "float32", "float16", "bfloat16"):
+            why = self.impl.decline_dtype(name)
+            if why:
+                pytest.skip(why)
+        return self.impl.dtype_object(name)
 
     def numpy(self, x: Any) -> np.ndarray:
-        if self.name == "torch":
-            import torch
-
-            x = x.detach()
-            return (x.float() if x.dtype == torch.bfloat16 else x).cpu().numpy()
-        if self.name == "dask":
-            return np.asarray(x.compute())
-        if self.name == "cupy":
-            return x.get()
-        if self.name == "array_api_strict":
-            return np.asarray(x._array)
-        if self.name == "jax":
-            return np.asarray(x.astype("float32") if str(x.dtype) == "bfloat16" else x)
-        return np.asarray(x)
+        return self.impl.numpy(x)
 
     def check_result(self, out: Any, dtype_name: str, shape: tuple[int, ...]) -> np.ndarray:
         """Assert namespace, dtype and shape of a polyloss result, then return it as NumPy."""
@@ -103,28 +67,23 @@ class Backend:
         return self.numpy(out)
 
 
-def _namespace(name: str) -> Any:
+def make_backend(spec: str) -> Backend:
+    """The :class:`Backend` that the ``backend`` fixture gives for ``spec`` (for tests that pick one):
+    a backend name, optionally with a device ("array_api_strict:device1").  For JAX it switches
+    64-bit types on for the whole session, as the tests need float64."""
     import array_api_compat
 
-    if name == "dask":
-        return array_api_compat.array_namespace(importlib.import_module("dask.array").zeros(1))
-    if name == "jax":
+    impl = get_backend(spec)
+    if impl.name == "jax":
         import jax
 
         jax.config.update("jax_enable_x64", True)
-        return array_api_compat.array_namespace(importlib.import_module("jax.numpy").zeros(1))
-    mod = importlib.import_module(name)
-    return array_api_compat.array_namespace(mod.asarray([0.0]))
-
-
-def make_backend(name: str) -> Backend:
-    """The :class:`Backend` that the ``backend`` fixture gives for ``name`` (for tests that pick one)."""
-    return Backend(name, _namespace(name))
+    return Backend(impl.name, array_api_compat.array_namespace(impl.from_numpy(np.zeros(1), "float64")), impl)
 
 
 @pytest.fixture(params=selected_backends(), scope="session")
 def backend(request: pytest.FixtureRequest) -> Backend:
-    return Backend(request.param, _namespace(request.param))
+    return make_backend(request.param)
 
 
 @pytest.fixture

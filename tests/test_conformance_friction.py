@@ -150,3 +150,30 @@ def test_a_decline_by_value_works_under_jax_tracing():
 
 def test_unsupported_is_exported():
     assert conformance.Unsupported is Unsupported and "Unsupported" in conformance.__all__
+
+
+# --------------------------------------------------------------------------- one backend table (issue 12)
+
+
+def test_one_backend_table_for_nox_tests_and_conformance():
+    import ast
+    import pathlib
+    import tomllib
+
+    from conformance.adapters import BACKENDS, TABLE
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    source = root / "conformance" / "adapters" / "_backend_table.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    assert not [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]  # noxfile loads it by path
+    assert list(BACKENDS)[: len(TABLE)] == list(TABLE)
+    extras = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    for name, row in TABLE.items():
+        assert row["extra"] in extras, name
+        assert row["device"] in ("cpu", "gpu"), name
+        assert BACKENDS[name].module == row["module"], name
+    noxfile = (root / "noxfile.py").read_text(encoding="utf-8")
+    assert "_backend_table.py" in noxfile and '"array_api_strict"' not in noxfile
+    import conftest
+
+    assert conftest.ALL_BACKENDS == tuple(TABLE)

@@ -32,20 +32,21 @@ backend.  Built in:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-import numpy as np
-
 from .._cases import ArrayData, Case
 from .._runner import Decline, Result
-from ._backends import BACKENDS, Backend, get_backend
+from ._backend_table import TABLE
+from ._backends import BACKENDS, Backend, get_backend, register_backend
 
 __all__ = [
     "BACKENDS",
+    "TABLE",
     "Adapter",
     "exact_adapter",
     "Backend",
@@ -58,6 +59,7 @@ __all__ = [
     "naive_adapter",
     "optax_adapter",
     "polyloss_adapter",
+    "register_backend",
     "resolve",
     "scipy_adapter",
     "sklearn_adapter",
@@ -100,7 +102,9 @@ class MappingAdapter:
     ``name -> callable | None`` (looked up per case).  A case whose function
     is missing is declined.  ``check_contract`` fails results that are not
     arrays of the backend (or sit on another device); ``extra_metadata`` is
-    merged into :meth:`metadata`.
+    merged into :meth:`metadata`.  Every name of a mapping must be a function
+    of the cases (a typo is a ValueError naming the closest ones) unless
+    ``check_names`` is false.
 
     A callable receives the case's arrays positionally and, by keyword, only
     the options that differ from polyloss's defaults (:meth:`Case.options`);
@@ -113,13 +117,15 @@ class MappingAdapter:
 
     def __init__(self, functions: Mapping[str, Callable] | Callable[[str], Callable | None],
                  backend: str | Backend = "numpy", *, name: str | None = None, check_contract: bool = True,
-                 extra_metadata: Mapping[str, Any] | None = None, errstate: bool = False) -> None:
+                 extra_metadata: Mapping[str, Any] | None = None, errstate: bool = False,
+                 check_names: bool = True) -> None:
         self._functions = functions
         self.backend = get_backend(backend)
         self.name = name or f"functions[{self.backend.label}]"
         self.check_contract = check_contract
         self.extra_metadata = dict(extra_metadata or {})
         self.errstate = errstate
+        self.check_names = check_names
         self._accepts: dict[int, tuple[Callable, _Accepts]] = {}
 
     def accepts(self, fn: Callable) -> _Accepts:
@@ -134,6 +140,20 @@ class MappingAdapter:
             return self._functions(function)
         return self._functions.get(function)
 
+    def function_names(self) -> list[str] | None:
+        """The mapping's names, each of which must name a function of the cases (None: not
+        checked, for a lookup callable or a module without ``__all__``)."""
+        if not self.check_names or (callable(self._functions) and not isinstance(self._functions, Mapping)):
+            return None
+        return list(self._functions)
+
+    def provides(self, function: str) -> bool:
+        """Whether ``function`` is implemented here (True when the backend is missing:
+        its cases are then declined, with the reason)."""
+        if self.backend.unavailable_cached():
+            return True
+        return self.lookup(function) is not None
+
     def _convert(self, v: Any) -> Any:
         return self.backend.asarray(v) if isinstance(v, ArrayData) else v
 
@@ -144,6 +164,12 @@ class MappingAdapter:
         fn = self.lookup(case.function)
         if fn is None:
             return Decline(f"{self.name} has no {case.function}")
+        with self.backend.context(case):
+            return self._evaluate(fn, case)
+
+    def _evaluate(self, fn: Callable, case: Case) -> Result | Decline:
+        import numpy as np
+
         why = self.backend.decline_dtype(case.dtype) or self.backend.decline_case(case)
         if why:
             return Decline(why)
@@ -160,10 +186,7 @@ class MappingAdapter:
         kwargs = {k: self._convert(v) for k, v in options.items()}
         if accepts.case:
             kwargs["case"] = case
-        if self.errstate:
-            with np.errstate(all="ignore"):
-                out = self._call(fn, case, args, kwargs)
-        else:
+        with np.errstate(all="ignore") if self.errstate else contextlib.nullcontext():
             out = self._call(fn, case, args, kwargs)
         if isinstance(out, Decline):
             return out
@@ -319,9 +342,12 @@ def resolve(spec: Any, *, backend: str | Backend = "numpy") -> Any:
     if isinstance(spec, Mapping):
         return MappingAdapter(dict(spec), backend)
     if isinstance(spec, type(importlib)):  # a module
-        names = getattr(spec, "__all__", None) or [n for n in dir(spec) if not n.startswith("_")]
+        listed = getattr(spec, "__all__", None)
+        names = listed or [n for n in dir(spec) if not n.startswith("_")]
         fns = {n: getattr(spec, n) for n in names if callable(getattr(spec, n, None))}
-        return MappingAdapter(fns, backend, name=f"{spec.__name__}[{get_backend(backend).label}]")
+        # names in __all__ are checked against the cases; other public names may be helpers
+        return MappingAdapter(fns, backend, name=f"{spec.__name__}[{get_backend(backend).label}]",
+                              check_names=bool(listed))
     if not isinstance(spec, str):
         msg = f"cannot make an adapter from {type(spec).__name__}"
         raise TypeError(msg)
