@@ -21,8 +21,8 @@ read, ``keras/src/losses/losses.py`` and ``keras/src/backend/*/nn.py``):
     ``losses.binary_crossentropy(target, input, from_logits=True)``; no ``weight`` or ``pos_weight``.
 ``cross_entropy(input, target, ignore_index, label_smoothing)``
     The class axis (1, or 0 unbatched) moved last, Keras's layout.  Index targets:
-    ``losses.sparse_categorical_crossentropy(target, input, from_logits=True, ignore_class=ignore_index)``
-    (0 for ignored targets), the mean over the targets kept; with label smoothing the targets are
+    ``losses.sparse_categorical_crossentropy(target, input, from_logits=True)``, with
+    ``ignore_class=ignore_index`` when a target is ignored (0 for those), the mean over the targets kept; with label smoothing the targets are
     one-hot (ignored ones set to class 0 and their loss to 0) through
     ``losses.categorical_crossentropy(onehot, input, from_logits=True, label_smoothing=eps)``, whose
     ``(1 - eps) y + eps / C`` is polyloss's form.  Probability targets: ``categorical_crossentropy``
@@ -140,12 +140,14 @@ def cross_entropy(input, target, *, ignore_index=-100, reduction="mean", label_s
         loss = losses.categorical_crossentropy(q, x, from_logits=True, label_smoothing=label_smoothing)
         return reduce(loss, reduction)
     keep = ops.not_equal(target, ignore_index)
+    ignored = bool(ops.any(ops.logical_not(keep)))
     if label_smoothing:
         onehot = ops.one_hot(ops.where(keep, target, 0), x.shape[-1], dtype=x.dtype)
         loss = losses.categorical_crossentropy(onehot, x, from_logits=True, label_smoothing=label_smoothing)
         loss = ops.where(keep, loss, ops.zeros_like(loss))
     else:
-        loss = losses.sparse_categorical_crossentropy(target, x, from_logits=True, ignore_class=ignore_index)
+        loss = losses.sparse_categorical_crossentropy(target, x, from_logits=True,
+                                                      ignore_class=ignore_index if ignored else None)
     return reduce(loss, reduction, ops.cast(ops.sum(ops.cast(keep, "int32")), loss.dtype))
 
 

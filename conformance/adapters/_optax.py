@@ -9,9 +9,9 @@ Translation, function by function (optax 0.2.8 source read):
     no ``weight`` or ``pos_weight``.
 ``cross_entropy(input, target, ignore_index, label_smoothing)``
     class axis 1 (0 unbatched) passed as ``axis``.  Index targets:
-    ``softmax_cross_entropy_with_integer_labels(input, t, axis, where=t != ignore_index)`` (ignored
-    targets replaced by 0 before the gather; optax returns 0 for rows ``where`` excludes), the mean
-    divided by the number of targets kept.  With label smoothing the target is
+    ``softmax_cross_entropy_with_integer_labels(input, t, axis)``, with ``where=t != ignore_index`` when
+    a target is ignored (ignored targets replaced by 0 before the gather; optax returns 0 for rows
+    ``where`` excludes), the mean divided by the number of targets kept.  With label smoothing the target is
     ``smooth_labels(one_hot(t), eps)`` = ``(1 - eps) onehot + eps / C`` (polyloss's form) through
     ``softmax_cross_entropy(input, q, axis, where)``.  Probability targets: ``softmax_cross_entropy(input,
     smooth_labels(q, eps), axis)``, the mean over positions.  No class ``weight``.
@@ -64,12 +64,13 @@ def cross_entropy(input, target, *, ignore_index=-100, reduction="mean", label_s
         q = L.smooth_labels(target, label_smoothing) if label_smoothing else target
         return reduce(L.softmax_cross_entropy(input, q, axis=axis), reduction)
     keep = target != ignore_index
+    where = None if bool(keep.all()) else keep
     t = jnp.where(keep, target, 0)
     if label_smoothing:
         onehot = jax.nn.one_hot(t, input.shape[axis], axis=axis, dtype=input.dtype)
-        loss = L.softmax_cross_entropy(input, L.smooth_labels(onehot, label_smoothing), axis=axis, where=keep)
+        loss = L.softmax_cross_entropy(input, L.smooth_labels(onehot, label_smoothing), axis=axis, where=where)
     else:
-        loss = L.softmax_cross_entropy_with_integer_labels(input, t, axis=axis, where=keep)
+        loss = L.softmax_cross_entropy_with_integer_labels(input, t, axis=axis, where=where)
     return reduce(loss, reduction, keep.sum().astype(loss.dtype))
 
 
