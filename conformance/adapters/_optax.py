@@ -12,9 +12,9 @@ Translation, function by function (optax 0.2.8 source read):
     ``softmax_cross_entropy_with_integer_labels(input, t, axis)``, with ``where=t != ignore_index`` when
     a target is ignored (ignored targets replaced by 0 before the gather; optax returns 0 for rows
     ``where`` excludes), the mean divided by the number of targets kept.  With label smoothing the target is
-    ``smooth_labels(one_hot(t), eps)`` = ``(1 - eps) onehot + eps / C`` (polyloss's form) through
+    ``smooth_labels(one_hot(t), eps, axis)`` = ``(1 - eps) onehot + eps / C`` (polyloss's form) through
     ``softmax_cross_entropy(input, q, axis, where)``.  Probability targets: ``softmax_cross_entropy(input,
-    smooth_labels(q, eps), axis)``, the mean over positions.  No class ``weight``.
+    smooth_labels(q, eps, axis), axis)``, the mean over positions.  No class ``weight``.
 ``mse_loss``      ``squared_error(input, target)`` (not ``l2_loss``, which is half of it).
 ``huber_loss``    ``huber_loss(input, target, delta=delta)``: ``0.5 min(|d|, delta)^2 + delta (|d| - min(|d|, delta))``,
                   which is torch's ``0.5 d^2`` / ``delta (|d| - delta / 2)``.
@@ -61,14 +61,15 @@ def cross_entropy(input, target, *, ignore_index=-100, reduction="mean", label_s
     L = optax.losses  # noqa: N806
     axis = class_axis(input)
     if not jnp.issubdtype(target.dtype, jnp.integer):
-        q = L.smooth_labels(target, label_smoothing) if label_smoothing else target
+        q = L.smooth_labels(target, label_smoothing, axis=axis) if label_smoothing else target
         return reduce(L.softmax_cross_entropy(input, q, axis=axis), reduction)
     keep = target != ignore_index
     where = None if bool(keep.all()) else keep
     t = jnp.where(keep, target, 0)
     if label_smoothing:
         onehot = jax.nn.one_hot(t, input.shape[axis], axis=axis, dtype=input.dtype)
-        loss = L.softmax_cross_entropy(input, L.smooth_labels(onehot, label_smoothing), axis=axis, where=where)
+        loss = L.softmax_cross_entropy(input, L.smooth_labels(onehot, label_smoothing, axis=axis), axis=axis,
+                                         where=where)
     else:
         loss = L.softmax_cross_entropy_with_integer_labels(input, t, axis=axis, where=where)
     return reduce(loss, reduction, keep.sum().astype(loss.dtype))

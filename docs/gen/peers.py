@@ -49,8 +49,145 @@ class Defect:
         return any(fnmatch.fnmatchcase(case_id, p) for p in (self.covers or (self.case,)))
 
 
-#: One line per distinct defect (filled in from the reports; see the module docstring).
-DEFECTS: tuple[Defect, ...] = ()
+_LOG1P = ("log of a sum that rounds to 1: log(1 + e^-40) is 4.2e-18, not 0 (log1p of the small terms is "
+          "needed)")
+
+_KERAS_MEANED = ("binary_cross_entropy", "binary_cross_entropy_with_logits", "huber_loss", "l1_loss", "mse_loss",
+                 "sigmoid_focal_loss")
+_KERAS_MEAN = ("float64 results with float32 accuracy (0.02 comes back 0.019999999552965164, 1e150 overflows): "
+               "keras.ops.mean, which every loss here applies over its last axis, computes in "
+               "result_type(x.dtype, 'float32'), and Keras's type promotion forces 64-bit types to 32 bits")
+
+#: One line per distinct defect, per report (docs/_peers/<file>.json); see the module docstring.
+DEFECTS: tuple[Defect, ...] = (
+    # -- torch.nn.functional ------------------------------------------------------------------
+    Defect("torch", "log_softmax/tiny_float64/float64",
+           "returns 0 where log_softmax of the dominant logit is -4.2e-18: the " + _LOG1P + "; the same in "
+           "logsumexp, cross_entropy and the gradient softmax - onehot (0 instead of -4.2e-18)",
+           ("log_softmax/tiny_*", "logsumexp/tiny_excess_*", "cross_entropy/tiny_loss_*",
+            "cross_entropy/grad_confident/*")),
+    Defect("torch", "binary_cross_entropy_with_logits/tiny_loss_float64/float64",
+           "returns 0 for logit 40 and target 1, true log1p(e^-40) = 4.2e-18 (F.softplus gets it right): the "
+           + _LOG1P + "; its gradient sigmoid(z) - y cancels to 0 the same way",
+           ("binary_cross_entropy_with_logits/tiny_loss_*", "binary_cross_entropy_with_logits/grad_confident/*")),
+    Defect("torch", "sigmoid/tiny_float32/float32",
+           "returns 0 for sigmoid(-88.8) = 2.7e-39 (a float32 subnormal; sigmoid(-88.7) = 3.0e-39 is returned): "
+           "exp(88.8) overflows float32, so 1 / (1 + exp(-x)) underflows early", ("sigmoid/tiny_float32/*",)),
+    Defect("torch", "cross_entropy/prob_neg_inf_zero_mass/float64",
+           "returns nan where a class has logit -inf and target probability 0 (0 x -inf); the case takes the "
+           "limit 0 log 0 = 0, so the class contributes nothing", ("cross_entropy/prob_neg_inf_zero_mass/*",),
+           kind="convention"),
+    Defect("torch", "kl_div/zero_target_neg_inf_input/float64",
+           "returns nan for a zero target against input -inf (0 x inf), also as log_target -inf; the case takes "
+           "the limit: a zero probability contributes 0",
+           ("kl_div/zero_target_neg_inf_input/*", "kl_div/log_target_none/*", "kl_div/log_target_batchmean/*"),
+           kind="convention"),
+    Defect("torch", "kl_div/none/float16",
+           "28.6 ulp in float16 (got 7.08e-3, true 7.19e-3 for t = 0.375, x = -1): the term is computed in half "
+           "precision from the rounded t log t (or log t) and t x, which nearly cancel", ("kl_div/none/*",)),
+    Defect("torch", "kl_div/label_mixes_batchmean/bfloat16",
+           "19.7 ulp: a sum of signed terms that cancels, in bfloat16; a careful bfloat16 implementation exceeds "
+           "the 8-ulp budget here too (issue 14: the case's budget)", kind="case"),
+    Defect("torch", "cosine_embedding_loss/huge_1e300/float64",
+           "returns nan for vectors of norm ~1e300 (1e25 in float32): the squared norms are summed unscaled and "
+           "overflow to inf, inf / inf", ("cosine_embedding_loss/huge_*",)),
+    Defect("torch", "cosine_embedding_loss/zero_vectors/float16",
+           "returns nan for zero vectors in float16, true 1: the 1e-12 added to each squared norm underflows to 0 "
+           "in float16, and 0 / 0"),
+    Defect("torch", "cosine_embedding_loss/tiny_vectors_eps/float64",
+           "0.38454254479 instead of 0.38454254510 in float64: the 1e-12 added to the squared norms is the float32 "
+           "number 9.99999996e-13 (reproduced exactly with that constant)"),
+    Defect("torch", "cosine_embedding_loss/nearly_parallel/float64",
+           "1 - cos of nearly parallel vectors (3.76e-8) off by 3e-9 relative: 1 - cos cancels what the rounded "
+           "cosine kept"),
+    Defect("torch", "cosine_embedding_loss/none_margin/bfloat16",
+           "64 ulp in bfloat16 (got 3.9e-3, true 5.9e-3), 23 ulp in a float16 gradient: products, sums and the "
+           "square root rounded in half precision before cos - margin cancels",
+           ("cosine_embedding_loss/none_margin/bfloat16", "cosine_embedding_loss/grad_low/float16")),
+    Defect("torch", "smooth_l1_loss/quadratic_no_overflow/float32",
+           "returns inf for |d| = 1e20 with beta = 1e30, true 5e9: 0.5 d^2 / beta squares first, and d^2 overflows "
+           "float32"),
+    Defect("torch", "triplet_margin_loss/large_1e20/float32",
+           "returns inf / nan for coordinates of 1e20 in float32: the distance sums squared differences unscaled, "
+           "which overflow", ("triplet_margin_loss/large_1e20/*",)),
+    Defect("torch", "triplet_margin_loss/tiny_1e_25/float32",
+           "returns 5.0e-25, true 2.39e-25, for coordinates of 1e-25 in float32: the squared differences "
+           "underflow to 0 and only the eps added to each component is left"),
+    # -- scipy.special --------------------------------------------------------------------------
+    Defect("scipy", "log_softmax/tiny_float64/float64",
+           "returns 0 where the true value is -4.2e-18: x - max - log(sum(exp(x - max))) takes the " + _LOG1P
+           + "; in float16 the rounded sum costs 15.5 ulp on -0.018", ("log_softmax/tiny_*", "log_softmax/axis0/*")),
+    Defect("scipy", "softmax/empty_axis/float64",
+           "raises ValueError (zero-size array to reduction operation maximum) for an input with an empty class "
+           "axis, where the result is an empty array", ("softmax/empty_axis/*",)),
+    Defect("scipy", "sigmoid/tiny_float32/float32",
+           "expit returns 0 for -88.8 in float32, true 2.7e-39 (expit(-88.7) = 3.0e-39 is returned): exp(88.8) "
+           "overflows float32, so 1 / (1 + exp(-x)) underflows early"),
+    Defect("scipy", "sigmoid/moderate/float16",
+           "returns float64 for a float16 input (expit and log_expit have no float16 loop), float32 for entr and "
+           "rel_entr (entropy, kl_divergence): the dtype contract",
+           ("sigmoid/*/float16", "log_sigmoid/*/float16", "entropy/*/float16", "kl_divergence/*/float16"),
+           kind="convention"),
+    # -- Keras 3 on PyTorch ---------------------------------------------------------------------
+    *(Defect(f"keras-{be}", case, text, covers, kind) for be in ("torch",) for case, text, covers, kind in (
+        ("mse_loss/doc004_loss_functions/float64", _KERAS_MEAN, tuple(f"{f}/*/float64" for f in _KERAS_MEANED),
+         "defect"),
+        ("binary_cross_entropy/clamp_mean/float32",
+         "binary_crossentropy clips p to [1e-7, 1 - 1e-7]: p = 1 with y = 1 costs 1e-7 instead of 0, and p = 0 with "
+         "y = 1 costs 16.1 where torch's convention clamps each log at -100",
+         ("binary_cross_entropy/clamp_*", "binary_cross_entropy/tiny_p_*"), "convention"),
+        ("sigmoid_focal_loss/extreme_1e4/float32",
+         "binary_focal_crossentropy(from_logits=True) takes sigmoid(z) and then the log of the probability "
+         "clipped to [1e-7, 1 - 1e-7] (binary_crossentropy with from_logits=True does not clip): a logit of 1e4 "
+         "against y = 0 costs 12 instead of 7500, infinite logits give finite losses, the loss of a confident "
+         "right prediction has a floor, soft targets saturate, and the gradient past the clip is 0",
+         ("sigmoid_focal_loss/soft_targets/*", "sigmoid_focal_loss/confident_tiny_loss*", "sigmoid_focal_loss/extreme_*",
+          "sigmoid_focal_loss/infinite_logits/*", "sigmoid_focal_loss/grad_extreme/*"), "defect"),
+        ("sigmoid_focal_loss/none/float16",
+         "10 to 12 ulp in float16 and bfloat16: the probability, 1 - p_t, its power and the clipped log are each "
+         "rounded in half precision", ("sigmoid_focal_loss/*/float16", "sigmoid_focal_loss/*/bfloat16"), "defect"),
+        ("softmax_focal_loss/confident_right/float64",
+         "categorical_focal_crossentropy(from_logits=True) clips the softmax to [1e-7, 1 - 1e-7]: a confident right "
+         "prediction costs 1.7e-21 (true 6e-52; 0 for a single class), a confident wrong one 16.1 (true 2e4)",
+         ("softmax_focal_loss/*",), "defect"),
+        ("dice_loss/doc004_formula_binary_masks/float64",
+         "dice adds 1e-7 to the denominator (it has no smooth; the adapter runs smooth = 0 only): 0.3333333444 "
+         "instead of 1/3, and 6.1e-7 instead of 6.0e-7 for a nearly perfect mask",
+         ("dice_loss/doc004_formula_binary_masks/*", "dice_loss/no_smoothing/*", "dice_loss/nearly_perfect/*"),
+         "convention"),
+        ("dice_loss/empty_on_empty_no_smoothing/float32",
+         "an empty prediction on an empty mask is loss 1 (0 / 1e-7); the case defines the 0/0 of a perfect "
+         "match as loss 0", ("dice_loss/empty_on_empty_no_smoothing/*",), "convention"),
+        ("kl_divergence/zeros/float64",
+         "kl_divergence clips p and q to [1e-7, 1]: q = 0 < p gives a finite value instead of inf, and a p = 0 "
+         "term contributes 1e-7 log(1e-7 / q) instead of 0", ("kl_divergence/zeros/*", "kl_divergence/kdim_axis_1/*"),
+         "convention"),
+        ("kl_divergence/close_distributions/float32",
+         "got -3.40e-7, true -3.28e-7: log(p / q) of nearly equal p and q keeps only the rounding of p / q in "
+         "float32 (log1p((p - q) / q) would keep the digits)", (), "defect"),
+        ("kl_divergence/label_mixes/bfloat16",
+         "9.7 ulp: a sum of signed terms that cancels, in bfloat16 (issue 14: the case's budget)", (), "case"),
+        ("log_softmax/tiny_float64/float64",
+         "keras.ops.log_softmax, logsumexp and the losses from logits call torch.nn.functional and torch, and "
+         "inherit their " + _LOG1P + " (see torch above)",
+         ("log_softmax/tiny_*", "logsumexp/tiny_excess_*", "cross_entropy/tiny_loss_*", "cross_entropy/grad_confident/*",
+          "binary_cross_entropy_with_logits/tiny_loss_*", "binary_cross_entropy_with_logits/grad_confident/*"),
+         "defect"),
+        ("sigmoid/tiny_float32/float32", "keras.ops.sigmoid is torch.sigmoid: 0 for sigmoid(-88.8) = 2.7e-39 (see "
+         "torch above)", ("sigmoid/tiny_float32/*",), "defect"),
+        ("cross_entropy/prob_neg_inf_zero_mass/float64",
+         "nan where a class has logit -inf and target probability 0 (0 x -inf); the case takes the limit 0",
+         ("cross_entropy/prob_neg_inf_zero_mass/*",), "convention"),
+    )),
+    # -- scikit-learn -----------------------------------------------------------------------------
+    Defect("sklearn", "binary_cross_entropy/clamp_mean/float64",
+           "log_loss clips p to [eps, 1 - eps] with eps the dtype's machine epsilon, so p = 0 with y = 1 costs "
+           "-log(2.2e-16) = 36 in float64 (6.9 in float16), where torch's convention clamps each log at -100",
+           ("binary_cross_entropy/clamp_mean/*",), kind="convention"),
+    Defect("sklearn", "class_weights/five_classes/float32",
+           "compute_class_weight returns float64 weights for float32 and float16 counts (it counts integer "
+           "labels): the dtype contract", ("class_weights/*",), kind="convention"),
+)
 
 
 # -- reading the reports -----------------------------------------------------------------
@@ -105,10 +242,9 @@ def _num(x) -> str:
 
 
 def _versions(run: Run) -> str:
-    libs = run.metadata.get("libraries") or {}
-    if not libs:
-        be = run.metadata.get("backend", {})
-        libs = {be.get("library", "?"): be.get("version", "?")}
+    be = run.metadata.get("backend", {})
+    libs = dict(run.metadata.get("libraries") or {})
+    libs.setdefault(be.get("library", "?"), be.get("version", "?"))
     return ", ".join(f"{k} {v}" for k, v in libs.items())
 
 
