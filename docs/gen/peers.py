@@ -111,8 +111,8 @@ DEFECTS: tuple[Defect, ...] = (
            "returns inf / nan for coordinates of 1e20 in float32: the distance sums squared differences unscaled, "
            "which overflow", ("triplet_margin_loss/large_1e20/*",)),
     Defect("torch", "triplet_margin_loss/tiny_1e_25/float32",
-           "returns 5.0e-25, true 2.39e-25, for coordinates of 1e-25 in float32: the squared differences "
-           "underflow to 0 and only the eps added to each component is left"),
+           "returns the margin 5e-25 alone, true 2.39e-25, for coordinates of 1e-25 in float32 (eps = 0): the "
+           "squared differences underflow to 0, so both distances are 0"),
     # -- scipy.special --------------------------------------------------------------------------
     Defect("scipy", "log_softmax/tiny_float64/float64",
            "returns 0 where the true value is -4.2e-18: x - max - log(sum(exp(x - max))) takes the " + _LOG1P
@@ -128,6 +128,49 @@ DEFECTS: tuple[Defect, ...] = (
            "rel_entr (entropy, kl_divergence): the dtype contract",
            ("sigmoid/*/float16", "log_sigmoid/*/float16", "entropy/*/float16", "kl_divergence/*/float16"),
            kind="convention"),
+    # -- jax.nn, jax.scipy.special ---------------------------------------------------------------
+    Defect("jax", "log_softmax/tiny_float64/float64",
+           "returns 0 where log_softmax of the dominant logit is -4.2e-18, and logsumexp 0 for log(1 + e^-40): "
+           "the " + _LOG1P + "; in half precision the rounded sum also costs 15 to 22 ulp on -0.018",
+           ("log_softmax/tiny_*", "logsumexp/tiny_excess_*", "log_softmax/axis0/*")),
+    Defect("jax", "sigmoid/tiny_float16/float16",
+           "returns 0 for sigmoid(-12) = 6.1e-6 in float16 (a subnormal; sigmoid(-9.7) is right): computed in "
+           "float16, exp(12) overflows float16 (computed in float32 and rounded, it is 6.14e-6)"),
+    Defect("jax", "kl_divergence/close_distributions/float32",
+           "got -3.43e-7, true -3.28e-7: rel_entr's p log(p / q) of nearly equal p and q keeps only the rounding of "
+           "p / q in float32 (log1p((p - q) / q) would keep the digits)"),
+    Defect("jax", "kl_divergence/label_mixes/bfloat16",
+           "38 ulp: a sum of signed terms that cancels, in bfloat16 (issue 14: the case's budget)", kind="case"),
+    # -- optax.losses -------------------------------------------------------------------------------
+    Defect("optax", "cross_entropy/logit_shift_1e8/float32",
+           "softmax_cross_entropy_with_integer_labels returns logsumexp(z) - z_y, a difference of two large "
+           "numbers: 0 instead of log 3 for logits shifted by 1e8 in float32 (3e38: 0 instead of log 2; 1e4: "
+           "1.7529 instead of 1.7531), and 0 instead of 4.2e-18 for a confident right prediction, with the "
+           "gradient (0 instead of -4.2e-18)",
+           ("cross_entropy/logit_shift_*", "cross_entropy/logit_3e38/*", "cross_entropy/logit_6e4/*",
+            "cross_entropy/tiny_loss_*", "cross_entropy/grad_confident/*", "cross_entropy/none/float16")),
+    Defect("optax", "cross_entropy/prob_neg_inf_zero_mass/float64",
+           "nan where a class has logit -inf and target probability 0 (0 x -inf); the case takes the limit 0",
+           ("cross_entropy/prob_neg_inf_zero_mass/*",), kind="convention"),
+    Defect("optax", "kl_div/zero_target_neg_inf_input/float64",
+           "nan for a zero target against input -inf (0 x inf), also as log_target -inf; the case takes the limit 0",
+           ("kl_div/zero_target_neg_inf_input/*", "kl_div/log_target_none/*", "kl_div/log_target_batchmean/*"),
+           kind="convention"),
+    Defect("optax", "kl_div/none/float16",
+           "12.6 ulp in float16 (got 7.14e-3, true 7.19e-3): t (log t - x) with log t rounded to float16 nearly "
+           "cancels against x"),
+    Defect("optax", "kl_div/label_mixes_batchmean/bfloat16",
+           "11.7 ulp: a sum of signed terms that cancels, in bfloat16 (issue 14: the case's budget)", kind="case"),
+    Defect("optax", "sigmoid_focal_loss/infinite_logits/float64",
+           "nan for infinite logits with hard targets, true 0 or inf: sigmoid_binary_cross_entropy's "
+           "-y log_sigmoid(z) - (1 - y) log_sigmoid(-z) multiplies the zero weight of one term by -inf",
+           ("sigmoid_focal_loss/infinite_logits/*",)),
+    Defect("optax", "triplet_margin_loss/large_1e20/float32",
+           "inf / nan for coordinates of 1e20 in float32 (300 in float16): the distance sums powered differences "
+           "unscaled, which overflow", ("triplet_margin_loss/large_*",)),
+    Defect("optax", "triplet_margin_loss/tiny_1e_25/float32",
+           "returns the margin 5e-25 alone, true 2.39e-25, for coordinates of 1e-25 in float32: the squared "
+           "differences underflow to 0, so both distances are 0"),
     # -- Keras 3 on PyTorch ---------------------------------------------------------------------
     *(Defect(f"keras-{be}", case, text, covers, kind) for be in ("torch",) for case, text, covers, kind in (
         ("mse_loss/doc004_loss_functions/float64", _KERAS_MEAN, tuple(f"{f}/*/float64" for f in _KERAS_MEANED),
