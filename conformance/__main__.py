@@ -5,9 +5,12 @@
     python -m conformance --adapter torch          # torch.nn.functional
     python -m conformance --adapter naive          # the textbook formulas
     python -m conformance --adapter mypkg.losses:ADAPTER --json report.json
+    python -m conformance explain cross_entropy/logit_shift_1e4/float32
 
-Exit status: 0 when every case that ran passed (skips allowed), 1 when any
-case failed, 2 for a usage error.
+Exit status: 0 when every case that ran passed (skips allowed) and each run
+validated at least one case, 1 when any case failed or a run validated
+nothing (every case skipped, or the adapter provides none of the selected
+functions), 2 for a usage error.
 """
 
 from __future__ import annotations
@@ -22,8 +25,12 @@ from pathlib import Path
 from . import __version__
 from ._cases import load_cases
 from ._formats import FLOAT_DTYPES
-from ._runner import BUDGETS, Report, run_cases, run_parallel
-from .adapters import BACKENDS, installed_backends, resolve
+from ._runner import BUDGETS, DTYPE_CONTRACTS, Report, check_function_names, run_cases, run_parallel
+from .adapters import BACKENDS, builtin_adapter_spec, installed_backends, resolve
+
+#: The libraries the CLI needs, all brought by this extra of polyloss-xp.
+_NEEDS = ("numpy", "mpmath")
+_EXTRA = "pip install 'polyloss-xp[conformance]'"
 
 __all__ = ["main"]
 
@@ -42,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m conformance",
         description="Run the polyloss golden-case conformance suite against an implementation and print a table "
                     "(rows: function x tag group; columns: pass, fail, skip, worst error vs budget).",
-        epilog="Exit status 0: every case that ran passed; 1: some case failed; 2: usage error.",
+        epilog="Exit status 0: every case that ran passed; 1: some case failed, or a run validated nothing; "
+               "2: usage error.  'python -m conformance explain CASE_ID' prints one case in full.",
     )
     p.add_argument("--adapter", action="append",
                    help="what to test: 'polyloss' (default; every selected backend), 'polyloss:<backend>', 'torch', 'exact' (self-test), "
@@ -58,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--function", action="append", help="only these functions; comma-separated")
     p.add_argument("--tier", choices=list(BUDGETS), default="strict",
                    help="error budget: strict (polyloss's promise, default) or reference (for other libraries)")
+    p.add_argument("--dtype-contract", choices=list(DTYPE_CONTRACTS), default="error",
+                   help="a result of the wrong dtype: 'error' fails the case (polyloss's contract, default); 'warn' "
+                        "records a warning and judges the accuracy alone (for other libraries)")
     p.add_argument("--json", metavar="PATH", type=Path, help="also write a JSON report (per-case status, error, budget)")
     p.add_argument("--cases-dir", type=Path, help="read cases from this directory instead of the shipped ones")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
@@ -81,7 +92,7 @@ def _adapters(args: argparse.Namespace) -> list[tuple[str | None, object]]:
                 env = os.environ.get("POLYLOSS_BACKEND", "")
                 names = [n.strip() for n in env.split(",") if n.strip()] or installed_backends()
             out += [(f"polyloss:{b}", resolve(f"polyloss:{b}")) for b in names]
-        elif ":" in spec and not spec.startswith(("polyloss:", "torch:")):
+        elif ":" in spec and not spec.startswith("polyloss:") and not builtin_adapter_spec(spec):
             for b in backends or ["numpy"]:
                 out.append((None, resolve(spec, backend=b)))
         else:
@@ -104,7 +115,9 @@ def _jobs(args: argparse.Namespace, spec: str | None) -> int:
     return 1
 
 
-def _environment() -> dict:
+def _environment(reports: list[Report]) -> dict:
+    """Versions of polyloss's dependencies, and of each adapter's own library (``library`` and
+    ``version`` in its ``metadata()``)."""
     import importlib.metadata as md
 
     versions = {}
@@ -114,10 +127,38 @@ def _environment() -> dict:
             versions[dist] = md.version(dist)
         except md.PackageNotFoundError:
             continue
+    for r in reports:
+        library, version = r.metadata.get("library"), r.metadata.get("version")
+        if library and version:
+            versions[str(library)] = str(version)
     return versions
 
 
+def _missing_dependencies() -> str | None:
+    """What to install when NumPy or mpmath is missing (None: both import)."""
+    import importlib
+
+    missing = []
+    for name in _NEEDS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if not missing:
+        return None
+    return f"conformance needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed: {_EXTRA}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    why = _missing_dependencies()
+    if why:
+        print(f"error: {why}", file=sys.stderr)
+        return 2
+    if argv[:1] == ["explain"]:
+        from ._explain import main as explain
+
+        return explain(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -139,13 +180,21 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown dtype {d!r}; known: {', '.join(FLOAT_DTYPES)}")
     try:
         adapters = _adapters(args)
+        for _, adapter in adapters:
+            check_function_names(adapter, case_set)
     except Exception as exc:
         print(f"error: cannot build the adapter: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
-    cases = case_set.select(functions=_split(args.function), dtypes=dtypes, tags=_split(args.tag),
+    functions = _split(args.function)
+    unknown = sorted(set(functions or ()) - set(case_set.functions()))
+    if unknown:
+        print(f"error: no cases for function(s) {', '.join(unknown)}; known: {', '.join(case_set.functions())}",
+              file=sys.stderr)
+        return 2
+    cases = case_set.select(functions=functions, dtypes=dtypes, tags=_split(args.tag),
                             exclude_tags=_split(args.exclude_tag))
     if not cases:
-        print("error: no case matches the selection", file=sys.stderr)
+        print("error: no case matches the selection: nothing was validated", file=sys.stderr)
         return 2
     print(f"conformance {__version__}: {len(cases)} of {len(case_set)} cases (case set {case_set.version}, "
           f"sha256 {case_set.sha256[:12]}), tier {args.tier}, budgets (ulp) "
@@ -157,20 +206,24 @@ def main(argv: list[str] | None = None) -> int:
         jobs = _jobs(args, spec)
         if jobs > 1 and spec is not None and getattr(adapter, "backend", None) is not None \
                 and adapter.backend.unavailable_cached() is None:
-            report = run_parallel(spec, cases, tier=args.tier, case_set=case_set, jobs=jobs)
+            report = run_parallel(spec, cases, tier=args.tier, case_set=case_set, jobs=jobs,
+                                  dtype_contract=args.dtype_contract)
         else:
-            report = run_cases(adapter, cases, tier=args.tier, case_set=case_set)
+            report = run_cases(adapter, cases, tier=args.tier, case_set=case_set, dtype_contract=args.dtype_contract)
         seconds.append(time.perf_counter() - t0)
         reports.append(report)
         print()
         print(report.table(max_failures=args.failures))
         print(f"{report.summary()} in {seconds[-1]:.1f}s")
         sys.stdout.flush()
-    ok = all(r.ok for r in reports)
+    empty = [r.nothing_validated() for r in reports if r.nothing_validated()]
+    ok = all(r.ok for r in reports) and not empty
     if len(reports) > 1:
         print()
         for r in reports:
-            print(("PASS  " if r.ok else "FAIL  ") + r.summary())
+            print(("PASS  " if r.ok and r.validated else "FAIL  ") + r.summary())
+    for why in empty:
+        print(f"error: {why}", file=sys.stderr)
     if args.json:
         doc = {
             "format": "polyloss-conformance-report",
@@ -181,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             "selection": {"dtypes": dtypes, "tags": _split(args.tag), "exclude_tags": _split(args.exclude_tag),
                           "functions": _split(args.function)},
             "tier": args.tier,
-            "environment": _environment(),
+            "dtype_contract": args.dtype_contract,
+            "environment": _environment(reports),
             "ok": ok,
             "runs": [dict(r.to_json(), seconds=round(s, 3)) for r, s in zip(reports, seconds, strict=True)],
         }

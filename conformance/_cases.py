@@ -129,6 +129,15 @@ class Case:
                 return group
         return "basic"
 
+    def describe_inputs(self, max_values: int = 6) -> str:
+        """The inputs in one line: each array's name, dtype, shape and first
+        ``max_values`` values (9 significant digits; ``explain`` shows them exactly),
+        then the options that differ from the defaults."""
+        parts = [f"{name}={_short(a, max_values)}" for name, a in zip(self.arg_names, self.args, strict=True)]
+        parts += [f"{k}={_short(v, max_values) if isinstance(v, ArrayData) else repr(v)}"
+                  for k, v in self.options().items()]
+        return ", ".join(parts)
+
     def options(self) -> dict[str, Any]:
         """The keyword options that differ from polyloss's defaults (all of them when
         the defaults are unknown): what a case asks of an implementation beyond
@@ -145,6 +154,13 @@ class Case:
 
     def has_special_inputs(self) -> bool:
         return any(not a.is_int and any(not math.isfinite(v) for v in a.values()) for a in self.args)
+
+
+def _short(a: ArrayData, max_values: int) -> str:
+    vals = a.values()
+    text = ", ".join(str(v) if a.is_int else format(v, ".9g") for v in vals[:max_values])
+    more = f", ... ({len(vals) - max_values} more)" if len(vals) > max_values else ""
+    return f"{a.dtype}{list(a.shape)}[{text}{more}]"
 
 
 @dataclass(frozen=True)

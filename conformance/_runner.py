@@ -34,7 +34,7 @@ from typing import Any
 from ._cases import GROUPS, Case, CaseSet, load_cases
 from ._formats import FORMATS, parse_expected, round_to, ulp
 
-__all__ = ["BUDGETS", "GROUPS", "TIERS", "CaseResult", "Decline", "Report", "Result", "Unsupported",
+__all__ = ["BUDGETS", "DTYPE_CONTRACTS", "GROUPS", "TIERS", "CaseResult", "Decline", "Report", "Result", "Unsupported",
            "check_function_names", "measure", "provided_cases", "run", "run_case", "run_cases", "run_parallel"]
 
 #: Error budget in ulps of the case's dtype, per tier.
@@ -164,21 +164,21 @@ def measure(case: Case, value: Any) -> tuple[float, float, tuple[int, ...] | Non
         err, rel, why = 0.0, 0.0, ""
         if kind == "nan":
             if not math.isnan(c):
-                err, rel, why = math.inf, math.inf, "expected nan"
+                err, rel = math.inf, math.inf
         elif kind in ("inf", "-inf"):
             want = math.inf if kind == "inf" else -math.inf
             if c != want:
-                err, rel, why = math.inf, math.inf, f"expected {kind}"
+                err, rel = math.inf, math.inf
         elif kind in ("+zero", "-zero"):
             if c != 0 or (math.copysign(1.0, c) < 0) != (kind == "-zero"):
-                err, rel, why = math.inf, math.inf, f"expected {'-' if kind == '-zero' else '+'}0.0 (sign checked)"
+                err, rel, why = math.inf, math.inf, "the sign of zero is checked"
         else:
             rounded = round_to(r, fmt)
             if math.isinf(rounded):
                 if c != rounded:
-                    err, rel, why = math.inf, math.inf, f"the true value {exp} overflows {case.dtype}: expected {rounded}"
+                    err, rel, why = math.inf, math.inf, f"the true value overflows {case.dtype}: {rounded} expected"
             elif not math.isfinite(c):
-                err, rel, why = math.inf, math.inf, f"non-finite result, expected {exp}"
+                err, rel, why = math.inf, math.inf, "non-finite result"
             else:
                 diff = abs(Fraction(c) - r)
                 err = _ratio(diff, ulp(r, fmt))
@@ -200,10 +200,22 @@ def _evaluate(adapter: Any, case: Case) -> tuple[Any, list[str]]:
     return out, msgs
 
 
-def run_case(adapter: Any, case: Case, tier: str = "strict") -> CaseResult:
-    """Run and measure one case."""
+#: What a result of the wrong dtype does: "error" fails the case (polyloss's contract),
+#: "warn" records a warning and judges the accuracy alone (for other libraries).
+DTYPE_CONTRACTS = ("error", "warn")
+
+
+def _ulps(err: float) -> str:
+    return "inf" if math.isinf(err) else f"{err:.3g}"
+
+
+def run_case(adapter: Any, case: Case, tier: str = "strict", dtype_contract: str = "error") -> CaseResult:
+    """Run and measure one case.  ``dtype_contract``: see :data:`DTYPE_CONTRACTS`."""
     import numpy as np
 
+    if dtype_contract not in DTYPE_CONTRACTS:
+        msg = f"dtype_contract must be one of {list(DTYPE_CONTRACTS)}, got {dtype_contract!r}"
+        raise ValueError(msg)
     budget = BUDGETS[tier][case.dtype]
     res = CaseResult(case.id, case.function, case.dtype, case.kind, case.group, case.tags, "pass", budget)
     t0 = time.perf_counter()
@@ -233,15 +245,23 @@ def run_case(adapter: Any, case: Case, tier: str = "strict") -> CaseResult:
         res.status, res.reason = "fail", f"shape {value.shape}, expected {case.expected_shape}"
         return res
     if out.dtype is not None and out.dtype != case.dtype:
-        problems.append(f"dtype {out.dtype}, expected {case.dtype}")
+        wrong = f"dtype {out.dtype}, expected {case.dtype}"
+        if dtype_contract == "error":
+            problems.append(wrong)
+        else:
+            res.warnings.append(f"{wrong} (dtype contract: warn)")
     err, rel, idx, got, exp, why = measure(case, value)
     res.error_ulps, res.error_rel, res.worst_index, res.got, res.expected = err, rel, idx, got, exp
+    where = f" at {list(idx)}" if idx else ""
+    measured = f"{_ulps(err)} ulp (relative {_ulps(rel)}){where}: got {got}, expected {exp}"
+    if why:
+        measured += f" ({why})"
     if problems:
-        res.status, res.reason = "fail", "; ".join(problems)
+        res.status, res.reason = "fail", "; ".join(problems) + f"; measured {measured}"
     elif not err <= budget:
         res.status = "fail"
-        where = f" at {list(idx)}" if idx else ""
-        res.reason = why or f"{err:.3g} ulp > {budget:g}{where}: got {got}, expected {exp}"
+        res.reason = f"{_ulps(err)} ulp > {budget:g}, relative {_ulps(rel)}{where}: got {got}, expected {exp}" \
+            + (f" ({why})" if why else "")
     return res
 
 
@@ -324,9 +344,13 @@ class Report:
         return f"nothing was validated by {self.adapter}: {why}"
 
     def table(self, *, max_failures: int = 30) -> str:
+        """The summary table; each listed failure shows its case's inputs and options."""
         from ._table import render_table
 
-        return render_table(self, max_failures=max_failures)
+        ids = {r.id for r in self.failures()[:max_failures]}
+        directory = self.metadata.get("cases_dir")
+        cases = {c.id: c for c in load_cases(directory).cases if c.id in ids} if ids else {}
+        return render_table(self, max_failures=max_failures, cases=cases)
 
     def to_json(self) -> dict:
         return {
@@ -352,6 +376,7 @@ def _metadata(adapter: Any, case_set: CaseSet, tier: str) -> dict:
         "conformance_version": __version__,
         "case_set_version": case_set.version,
         "case_set_sha256": case_set.sha256,
+        "cases_dir": case_set.directory,
         "tier": tier,
         "budgets_ulps": dict(BUDGETS[tier]),
         "python": platform.python_version(),
@@ -384,8 +409,9 @@ def check_function_names(adapter: Any, case_set: CaseSet) -> None:
         close = difflib.get_close_matches(n, known, n=3, cutoff=0.6)
         parts.append(f"{n!r} (did you mean {' or '.join(map(repr, close))}?)" if close else repr(n))
     name = getattr(adapter, "name", type(adapter).__name__)
-    msg = (f"{name}: unknown function name{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
-           f"the cases cover {', '.join(known)}")
+    msg = f"{name}: unknown function name{'s' if len(unknown) > 1 else ''} {', '.join(parts)}"
+    if not all("did you mean" in p for p in parts):
+        msg += f"; the cases cover {', '.join(known)}"
     raise ValueError(msg)
 
 
@@ -400,7 +426,8 @@ def provided_cases(adapter: Any, cases: Iterable[Case]) -> tuple[list[Case], lis
     return [c for c in cases if have[c.function]], sorted(f for f, ok in have.items() if not ok)
 
 
-def run_cases(adapter: Any, cases: Iterable[Case], *, tier: str = "strict", case_set: CaseSet | None = None) -> Report:
+def run_cases(adapter: Any, cases: Iterable[Case], *, tier: str = "strict", case_set: CaseSet | None = None,
+              dtype_contract: str = "error") -> Report:
     """Run ``adapter`` on ``cases``: only those of the functions it provides (the
     others are listed in :attr:`Report.lacking`).  ValueError for an unknown tier,
     or for function names the case set does not know."""
@@ -410,23 +437,23 @@ def run_cases(adapter: Any, cases: Iterable[Case], *, tier: str = "strict", case
     case_set = case_set or load_cases()
     check_function_names(adapter, case_set)
     cases, lacking = provided_cases(adapter, cases)
-    results = [run_case(adapter, c, tier) for c in cases]
+    results = [run_case(adapter, c, tier, dtype_contract) for c in cases]
     name = getattr(adapter, "name", type(adapter).__name__)
     return Report(name, tier, results, _metadata(adapter, case_set, tier), lacking)
 
 
-def _run_chunk(spec: str, ids: list[str], tier: str, cases_dir: str) -> list[CaseResult]:
+def _run_chunk(spec: str, ids: list[str], tier: str, cases_dir: str, dtype_contract: str) -> list[CaseResult]:
     """Worker of :func:`run_parallel` (a top-level function, so that spawn can pickle it)."""
     from .adapters import resolve
 
     case_set = load_cases(cases_dir)
     wanted = set(ids)
     adapter = resolve(spec)
-    return [run_case(adapter, c, tier) for c in case_set.cases if c.id in wanted]
+    return [run_case(adapter, c, tier, dtype_contract) for c in case_set.cases if c.id in wanted]
 
 
 def run_parallel(spec: str, cases: list[Case], *, tier: str = "strict", case_set: CaseSet | None = None,
-                 jobs: int = 2) -> Report:
+                 jobs: int = 2, dtype_contract: str = "error") -> Report:
     """:func:`run_cases` split over ``jobs`` fresh processes (spawned, so safe for
     JAX and CUDA).  ``spec`` must be an adapter spec string, built again in each
     worker.  Worth it where compilation dominates (JAX compiles every operation
@@ -443,7 +470,7 @@ def run_parallel(spec: str, cases: list[Case], *, tier: str = "strict", case_set
     chunks = [[c.id for c in cases[i::jobs]] for i in range(jobs)]
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = [pool.submit(_run_chunk, spec, ids, tier, case_set.directory) for ids in chunks if ids]
+        futures = [pool.submit(_run_chunk, spec, ids, tier, case_set.directory, dtype_contract) for ids in chunks if ids]
         results = [r for f in futures for r in f.result()]
     order = {c.id: i for i, c in enumerate(cases)}
     results.sort(key=lambda r: order[r.id])
@@ -455,7 +482,7 @@ def run_parallel(spec: str, cases: list[Case], *, tier: str = "strict", case_set
 
 def run(adapter: Any, *, dtypes: Iterable[str] | None = None, tags: Iterable[str] | None = None,
         tier: str = "strict", functions: Iterable[str] | None = None, exclude_tags: Iterable[str] | None = None,
-        cases_dir: str | None = None) -> Report:
+        cases_dir: str | None = None, dtype_contract: str = "error") -> Report:
     """Run ``adapter`` on the golden cases and measure every result.
 
     ``adapter`` is an object with ``evaluate(case) -> Result | Decline`` (see
@@ -463,7 +490,8 @@ def run(adapter: Any, *, dtypes: Iterable[str] | None = None, tags: Iterable[str
     "module:attr" / built-in adapter name string (resolved by
     :func:`conformance.adapters.resolve`).  ``dtypes``, ``tags`` (a case is
     kept if it has any of them), ``functions`` and ``exclude_tags`` select
-    cases; ``tier`` picks the budget ("strict" or "reference").
+    cases; ``tier`` picks the budget ("strict" or "reference"); ``dtype_contract="warn"``
+    judges a result of the wrong dtype by its accuracy (a warning, not a failure).
     """
     from .adapters import resolve
 
@@ -474,5 +502,5 @@ def run(adapter: Any, *, dtypes: Iterable[str] | None = None, tags: Iterable[str
             raise ValueError(msg)
     case_set = load_cases(cases_dir)
     cases = case_set.select(functions=functions, dtypes=dtypes, tags=tags, exclude_tags=exclude_tags)
-    return run_cases(adapter, cases, tier=tier, case_set=case_set)
+    return run_cases(adapter, cases, tier=tier, case_set=case_set, dtype_contract=dtype_contract)
 

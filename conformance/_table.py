@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ._cases import GROUPS
 
 if TYPE_CHECKING:
+    from ._cases import Case
     from ._runner import CaseResult, Report
 
 _GROUP_ORDER = [g for g, _ in GROUPS] + ["basic"]
@@ -25,7 +26,8 @@ def _err(r: CaseResult) -> str:
     return f"{e:.3g}" if e < 1e5 else f"{e:.2e}"
 
 
-def render_table(report: Report, *, max_failures: int = 30) -> str:
+def render_table(report: Report, *, max_failures: int = 30, cases: dict[str, Case] | None = None) -> str:
+    """The table; with ``cases`` (id -> case), each failure line is followed by the case's inputs."""
     rows: dict[tuple[str, str], list[CaseResult]] = {}
     for r in report.results:
         rows.setdefault((r.function, r.group), []).append(r)
@@ -68,6 +70,8 @@ def render_table(report: Report, *, max_failures: int = 30) -> str:
         out.append(f"failures ({len(fails)}):")
         for r in fails[:max_failures]:
             out.append(f"  FAIL {r.id}: {r.reason}")
+            if cases and r.id in cases:
+                out.append(f"       inputs: {cases[r.id].describe_inputs()}")
         if len(fails) > max_failures:
             out.append(f"  ... and {len(fails) - max_failures} more (--json for all)")
     skips = {}

@@ -7,9 +7,16 @@ nothing unless ``--conformance-adapter`` is given::
     pytest --conformance-adapter mypkg.losses:FUNCTIONS --conformance-backend torch \\
            --conformance-xfail conformance-xfail.txt --conformance-tier reference
 
-Each selected case becomes a test ``polyloss-conformance::test_case[<case id>]``
-(``-k`` works on the ids).  A failure reports the measured error and the
-budget; a case the adapter declines is a skip.
+Each selected case of a function the adapter provides becomes a test
+``polyloss-conformance::test_case[<case id>]`` (``-k`` works on the ids); the
+header names the functions it lacks.  A failure reports the result and the
+expected value, the measured error (ulps and relative), the budget and the
+inputs; a case the adapter declines is a skip.  A session in which no case was
+validated (every one skipped or deselected) exits with status 1: "nothing was
+validated".  A spec that cannot be resolved is a usage error (exit status 2).
+
+This module imports nothing beyond pytest until ``--conformance-adapter`` is
+given, so a pytest run in an environment without NumPy is unaffected.
 
 ``--conformance-xfail FILE`` lists expected failures, one case id or glob
 (``cross_entropy/*/float16``) per line, optionally followed by ``# reason``;
@@ -55,6 +62,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="only these functions")
     group.addoption("--conformance-xfail", default=None, metavar="FILE",
                     help="expected failures: case ids or globs, one per line ('# reason' allowed)")
+    group.addoption("--conformance-dtype-contract", default="error", choices=["error", "warn"],
+                    help="a result of the wrong dtype: 'error' fails the case (default); 'warn' judges its accuracy")
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -76,15 +85,25 @@ def _read_xfail(path: str) -> list[tuple[str, str, int]]:
 class _State:
     def __init__(self, config: pytest.Config) -> None:
         from . import load_cases
+        from ._runner import check_function_names, provided_cases
         from .adapters import resolve
 
         opt = config.getoption
-        self.adapter = resolve(opt("conformance_adapter"), backend=opt("conformance_backend"))
+        spec = opt("conformance_adapter")
+        try:
+            self.adapter = resolve(spec, backend=opt("conformance_backend"))
+            case_set = load_cases()
+            check_function_names(self.adapter, case_set)
+        except Exception as exc:
+            msg = f"--conformance-adapter {spec}: {type(exc).__name__}: {exc}"
+            raise _UsageError(msg) from exc
         self.tier = opt("conformance_tier")
-        case_set = load_cases()
-        self.cases = case_set.select(functions=_split(opt("conformance_function")),
-                                     dtypes=_split(opt("conformance_dtype")), tags=_split(opt("conformance_tag")),
-                                     exclude_tags=_split(opt("conformance_exclude_tag")))
+        self.dtype_contract = opt("conformance_dtype_contract")
+        selected = case_set.select(functions=_split(opt("conformance_function")),
+                                   dtypes=_split(opt("conformance_dtype")), tags=_split(opt("conformance_tag")),
+                                   exclude_tags=_split(opt("conformance_exclude_tag")))
+        self.cases, self.lacking = provided_cases(self.adapter, selected)
+        self.validated = 0
         self.xfail: dict[str, str] = {}
         xfail_file = opt("conformance_xfail")
         if xfail_file:
@@ -99,21 +118,51 @@ class _State:
                     self.xfail.setdefault(i, reason)
 
 
+class _UsageError(Exception):
+    pass
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _STASH_KEY
     if not config.getoption("conformance_adapter", default=None):
         return
     if _STASH_KEY is None:
         _STASH_KEY = pytest.StashKey[_State]()
-    config.stash[_STASH_KEY] = _State(config)
+    try:
+        config.stash[_STASH_KEY] = _State(config)
+    except _UsageError as exc:
+        pytest.exit(f"usage error: {exc}", returncode=2)  # a usage error: exit status 2, no traceback
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def _state(config: pytest.Config) -> _State | None:
     if _STASH_KEY is None or _STASH_KEY not in config.stash:
         return None
-    st = config.stash[_STASH_KEY]
-    return (f"polyloss-conformance: adapter {getattr(st.adapter, 'name', st.adapter)!s}, {len(st.cases)} cases, "
-            f"tier {st.tier}, {len(st.xfail)} expected failures")
+    return config.stash[_STASH_KEY]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    st = _state(config)
+    if st is None:
+        return None
+    name = getattr(st.adapter, "name", st.adapter)
+    lines = [f"polyloss-conformance: adapter {name!s}, {len(st.cases)} cases, tier {st.tier}, "
+             f"{len(st.xfail)} expected failures"]
+    if st.lacking:
+        lines.append(f"polyloss-conformance: not provided by {name!s} (not run): {', '.join(st.lacking)}")
+    return lines
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    st = _state(session.config)
+    if st is None or st.validated or session.config.option.collectonly:
+        return
+    why = (f"polyloss-conformance: nothing was validated ({len(st.cases)} cases of the functions the adapter "
+           "provides were selected; every one was skipped or deselected)")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"ERROR: {why}", red=True)
+    if session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 class ConformanceFailure(Exception):
@@ -134,7 +183,9 @@ class ConformanceItem(pytest.Item):
     def runtest(self) -> None:
         from ._runner import run_case
 
-        res = run_case(self.state.adapter, self.case, self.state.tier)
+        res = run_case(self.state.adapter, self.case, self.state.tier, self.state.dtype_contract)
+        if res.status != "skip":
+            self.state.validated += 1
         if res.error_ulps is not None:
             self.user_properties += [("error_ulps", res.error_ulps), ("budget_ulps", res.budget_ulps)]
         if res.status == "skip":
@@ -148,6 +199,8 @@ class ConformanceItem(pytest.Item):
             lines = [str(excinfo.value), f"  function {c.function}, dtype {c.dtype}, tags {', '.join(c.tags)}"]
             if c.description:
                 lines.append(f"  {c.description}")
+            lines.append(f"  inputs: {c.describe_inputs()}")
+            lines.append(f"  all of it: python -m conformance explain {c.id}")
             lines.append(f"  tier {self.state.tier}; case file conformance/cases/{c.source_file}")
             return "\n".join(lines)
         return super().repr_failure(excinfo)

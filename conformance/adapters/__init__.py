@@ -5,13 +5,16 @@ The protocol is one method::
     class MyAdapter:
         name = "my-losses"
         def evaluate(self, case: conformance.Case) -> conformance.Result | conformance.Decline: ...
-        def metadata(self) -> dict: ...          # optional: versions, device
+        def metadata(self) -> dict: ...          # optional: {"library": ..., "version": ...}, device
+        def provides(self, function: str) -> bool: ...  # optional: the others are not run
 
 ``evaluate`` builds the case's inputs (``case.args``, ``case.kwargs``: exact
 :class:`~conformance.ArrayData`), calls the implementation (for a gradient
 case, ``case.kind == "gradient"``, it returns d sum(cotangent * f) / d args[0])
 and returns a :class:`~conformance.Result`, or a :class:`~conformance.Decline`
-with a reason (reported as a skip).  Exceptions count as failures.
+with a reason (reported as a skip), or raises :class:`~conformance.Unsupported`
+(the same).  Other exceptions count as failures.  ``library`` and ``version``
+from ``metadata()`` go into the JSON report's environment.
 
 Most adapters are a :class:`MappingAdapter`: a table of callables with the
 polyloss signatures (arrays positional, options keyword) over one array
@@ -26,6 +29,7 @@ backend.  Built in:
                                the peer libraries, conventions translated (each module's
                                docstring, ``adapters/_<name>.py``, gives the translation);
                                every case is declined when the library does not import
+``register_backend(cls)``      another array library (see ``_backends.Backend``)
 ``resolve(spec)``              "polyloss[:backend]", "torch", "naive", "module:attr",
                                a mapping of name -> callable, or an adapter object
 """
@@ -35,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -360,10 +365,42 @@ def resolve(spec: Any, *, backend: str | Backend = "numpy") -> Any:
         msg = (f"unknown adapter {spec!r}: use 'polyloss[:backend]', one of {', '.join(map(repr, _BUILTIN))} "
                "or 'module:attr'")
         raise ValueError(msg)
-    obj: Any = importlib.import_module(head)
+    obj: Any = _import(head)
     for part in rest.split("."):
         obj = getattr(obj, part)
     if callable(obj) and not hasattr(obj, "evaluate") and not isinstance(obj, (Mapping, type(importlib))):
-        made = obj()  # a factory returning an adapter or a mapping
-        return resolve(made, backend=backend)
-    return resolve(obj, backend=backend)
+        obj = obj()  # a factory returning an adapter or a mapping
+    adapter = resolve(obj, backend=backend)
+    if isinstance(adapter, MappingAdapter) and "library" not in adapter.extra_metadata:
+        adapter.extra_metadata |= _library(head)
+    return adapter
+
+
+def _import(module: str) -> Any:
+    """Import ``module``, also from the current directory (as ``python -m`` would; the
+    console script and pytest do not put it on ``sys.path``)."""
+    import os
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        cwd = os.getcwd()
+        if exc.name != module.split(".")[0] or cwd in sys.path or "" in sys.path:
+            raise
+        sys.path.append(cwd)
+        return importlib.import_module(module)
+
+
+def _library(module: str) -> dict[str, str]:
+    """The library and version a ``module:attr`` adapter comes from, for the report."""
+    import importlib.metadata as md
+
+    top = module.split(".")[0]
+    dists = md.packages_distributions().get(top, [])
+    for dist in dists:
+        try:
+            return {"library": dist, "version": md.version(dist)}
+        except md.PackageNotFoundError:
+            continue
+    version = getattr(sys.modules.get(top), "__version__", None)
+    return {"library": top, "version": str(version)} if version else {"library": top}

@@ -29,8 +29,9 @@ class PeerAdapter(MappingAdapter):
     """A :class:`~conformance.MappingAdapter` over a peer library.
 
     ``requires`` maps the modules the functions import to their distribution
-    names; when one does not import, every case is declined with the reason,
-    and :meth:`metadata` names the library and its version.
+    names, the peer library last; when one does not import, every case is
+    declined with the reason, and :meth:`metadata` names the peer (``library``,
+    ``version``: the report's environment lists it) and every required version.
     """
 
     def __init__(self, functions: Mapping[str, Callable], backend: str | Backend, *, name: str,
@@ -66,7 +67,8 @@ class PeerAdapter(MappingAdapter):
             except md.PackageNotFoundError:
                 libraries[dist] = "not installed"
         meta = super().metadata()
-        meta["libraries"] = libraries
+        peer = list(self.requires.values())[-1]  # the peer itself; the others are what it runs on
+        meta |= {"library": peer, "version": libraries[peer], "libraries": libraries}
         why = self.unavailable()
         if why:
             meta["unavailable"] = why
