@@ -94,8 +94,7 @@ PEERS = ("torch", "scipy", "jax", "optax", "sklearn", "torchvision", "keras:jax"
 
 @nox.session(default=False)
 def peers(session: nox.Session) -> None:
-    """Run the conformance suite on the peer libraries (tier reference) and write the JSON reports
-    that the docs' peer scoreboard is generated from (docs/_peers/). CPU builds only; heavy."""
+    """Run the peer adapters (tier reference) into docs/_peers/*.json, the peer scoreboard's data (heavy)."""
     _install(session, ["torch", "jax", "conformance"], "test")
     session.install(*CONSTRAINTS, "scipy", "optax", "scikit-learn", "keras")
     # PyPI's torchvision wheels for torch 2.13.0 are CUDA builds, which do not import on the CPU

@@ -171,7 +171,7 @@ def test_scoreboard_counts_come_from_the_reports(peers_gen) -> None:
 
 
 def test_strict_tier_is_the_strict_budget_on_the_measured_error(peers_gen) -> None:
-    run = peers_gen.Run("x", "x", {}, {}, {})
+    run = peers_gen.Run("x", "x", {}, {}, {}, [])
     ok = {"status": "pass", "dtype": "float32", "error_ulps": 24.0}
     assert run.strict_status(ok) == "pass"
     assert run.strict_status(dict(ok, error_ulps=25.0)) == "fail"
