@@ -92,3 +92,25 @@ def docs(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "--no-deps", "jupyter-server-mathjax>=0.2.6")
     session.run("python", "docs/gen/run_all.py")
     session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+#: The peer adapters ``nox -s peers`` runs (``python -m conformance --adapter NAME``), each
+#: reported in docs/_peers/<NAME with ":" as "-">.json, read by docs/gen/peers.py.
+PEERS = ("torch", "scipy", "jax", "optax", "sklearn", "torchvision", "keras:jax", "keras:torch")
+
+
+@nox.session(default=False)
+def peers(session: nox.Session) -> None:
+    """Run the peer adapters (tier reference) into docs/_peers/*.json, the peer scoreboard's data (heavy)."""
+    _install(session, ["torch", "jax", "conformance"], "test")
+    session.install(*CONSTRAINTS, "scipy", "optax", "scikit-learn", "keras")
+    # PyPI's torchvision wheels for torch 2.13.0 are CUDA builds, which do not import on the CPU
+    # torch; installed anyway, so that the report records why its cases are declined.
+    session.install(*CONSTRAINTS, "torchvision")
+    names = session.posargs or PEERS
+    for name in names:
+        out = f"docs/_peers/{name.replace(':', '-')}.json"
+        # exit status 1: some case failed, which is what the scoreboard reports
+        session.run("python", "-m", "conformance", "--adapter", name, "--tier", "reference", "--failures", "0",
+                    "--json", out, success_codes=[0, 1])
+

@@ -26,7 +26,7 @@ from . import __version__
 from ._cases import load_cases
 from ._formats import FLOAT_DTYPES
 from ._runner import BUDGETS, DTYPE_CONTRACTS, Report, check_function_names, run_cases, run_parallel
-from .adapters import BACKENDS, installed_backends, resolve
+from .adapters import BACKENDS, builtin_adapter_spec, installed_backends, resolve
 
 #: The libraries the CLI needs, all brought by this extra of polyloss-xp.
 _NEEDS = ("numpy", "mpmath")
@@ -92,7 +92,7 @@ def _adapters(args: argparse.Namespace) -> list[tuple[str | None, object]]:
                 env = os.environ.get("POLYLOSS_BACKEND", "")
                 names = [n.strip() for n in env.split(",") if n.strip()] or installed_backends()
             out += [(f"polyloss:{b}", resolve(f"polyloss:{b}")) for b in names]
-        elif ":" in spec and not spec.startswith(("polyloss:", "torch:")):
+        elif ":" in spec and not spec.startswith("polyloss:") and not builtin_adapter_spec(spec):
             for b in backends or ["numpy"]:
                 out.append((None, resolve(spec, backend=b)))
         else:

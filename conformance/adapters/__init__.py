@@ -24,6 +24,11 @@ backend.  Built in:
 ``torch_adapter()``            torch.nn.functional, conventions translated
 ``naive_adapter()``            the documents' textbook formulas in NumPy
 ``exact_adapter()``            self-test: the expected values, correctly rounded
+``scipy_adapter()``, ``jax_adapter()``, ``optax_adapter()``, ``sklearn_adapter()``,
+``torchvision_adapter()``, ``keras_adapter()``
+                               the peer libraries, conventions translated (each module's
+                               docstring, ``adapters/_<name>.py``, gives the translation);
+                               every case is declined when the library does not import
 ``register_backend(cls)``      another array library (see ``_backends.Backend``)
 ``resolve(spec)``              "polyloss[:backend]", "torch", "naive", "module:attr",
                                a mapping of name -> callable, or an adapter object
@@ -52,12 +57,19 @@ __all__ = [
     "Backend",
     "MappingAdapter",
     "get_backend",
+    "builtin_adapter_spec",
     "installed_backends",
+    "jax_adapter",
+    "keras_adapter",
     "naive_adapter",
+    "optax_adapter",
     "polyloss_adapter",
     "register_backend",
     "resolve",
+    "scipy_adapter",
+    "sklearn_adapter",
     "torch_adapter",
+    "torchvision_adapter",
 ]
 
 
@@ -262,7 +274,61 @@ def exact_adapter():
     return ExactAdapter()
 
 
-_BUILTIN = {"torch": torch_adapter, "naive": naive_adapter, "exact": exact_adapter}
+def _peer(module: str, backend: str, name: str, requires: dict[str, str], **kwargs: Any) -> MappingAdapter:
+    from ._peers import PeerAdapter
+
+    functions = importlib.import_module(f"{__name__}.{module}").functions()
+    return PeerAdapter(functions, backend, name=name, requires=requires, **kwargs)
+
+
+def scipy_adapter() -> MappingAdapter:
+    """scipy.special (NumPy arrays); see ``adapters/_scipy.py`` for the translation."""
+    return _peer("_scipy", "numpy", "scipy.special", {"scipy": "scipy"})
+
+
+def jax_adapter() -> MappingAdapter:
+    """jax.nn and jax.scipy.special; see ``adapters/_jax.py`` for the translation."""
+    return _peer("_jax", "jax", "jax.nn", {"jax": "jax"})
+
+
+def optax_adapter() -> MappingAdapter:
+    """optax.losses (JAX arrays); see ``adapters/_optax.py`` for the translation."""
+    return _peer("_optax", "jax", "optax", {"jax": "jax", "optax": "optax"})
+
+
+def sklearn_adapter() -> MappingAdapter:
+    """scikit-learn's metrics (NumPy arrays, Python float results); see ``adapters/_sklearn.py``."""
+    return _peer("_sklearn", "numpy", "sklearn", {"sklearn": "scikit-learn"}, check_contract=False)
+
+
+def torchvision_adapter(device: str | None = None) -> MappingAdapter:
+    """torchvision.ops (``device`` e.g. "cuda"); see ``adapters/_torchvision.py`` for the translation."""
+    return _peer("_torchvision", "torch" if device is None else f"torch:{device}",
+                 "torchvision.ops" + (f"[{device}]" if device else ""), {"torch": "torch", "torchvision": "torchvision"})
+
+
+def keras_adapter(backend: str | None = None) -> MappingAdapter:
+    """Keras 3 on ``backend`` ("jax" or "torch"; default $KERAS_BACKEND, else jax, else torch);
+    see ``adapters/_keras.py`` for the translation."""
+    from ._keras import keras_backend
+
+    be = keras_backend(backend)
+    return _peer("_keras", be, f"keras[{be}]", {"keras": "keras"})
+
+
+#: The adapters named on the command line: ``--adapter NAME`` or ``NAME:ARG`` (a device for
+#: torch and torchvision, a Keras backend for keras).
+_BUILTIN: dict[str, Callable[..., Any]] = {
+    "torch": torch_adapter, "naive": naive_adapter, "exact": exact_adapter, "scipy": scipy_adapter,
+    "jax": jax_adapter, "optax": optax_adapter, "sklearn": sklearn_adapter, "torchvision": torchvision_adapter,
+    "keras": keras_adapter,
+}
+
+
+def builtin_adapter_spec(spec: str) -> bool:
+    """Whether ``spec`` names a built-in adapter ("torch", "keras:jax", ...), not "module:attr"."""
+    head, _, rest = spec.partition(":")
+    return head in _BUILTIN and "." not in rest and (not rest or head in ("torch", "torchvision", "keras"))
 
 
 def resolve(spec: Any, *, backend: str | Backend = "numpy") -> Any:
@@ -270,7 +336,8 @@ def resolve(spec: Any, *, backend: str | Backend = "numpy") -> Any:
 
     * an object with ``evaluate``: itself;
     * a mapping of function name -> callable: a :class:`MappingAdapter` on ``backend``;
-    * "torch", "torch:cuda", "naive", "exact": the built-in adapters;
+    * "torch", "torch:cuda", "naive", "exact", "scipy", "jax", "optax", "sklearn",
+      "torchvision[:device]", "keras[:jax|torch]": the built-in adapters;
     * "polyloss" or "polyloss:<backend>[:<device>]": polyloss on that backend;
     * "module:attr" (attr may be dotted): the attribute, resolved again; a module is
       read as a mapping of its public functions.
@@ -292,12 +359,11 @@ def resolve(spec: Any, *, backend: str | Backend = "numpy") -> Any:
     head, _, rest = spec.partition(":")
     if head == "polyloss":
         return polyloss_adapter(rest or backend)
-    if head == "torch" and "." not in spec:
-        return torch_adapter(rest or None)
-    if spec in _BUILTIN:
-        return _BUILTIN[spec]()
+    if builtin_adapter_spec(spec):
+        return _BUILTIN[head](rest) if rest else _BUILTIN[head]()
     if not rest:
-        msg = f"unknown adapter {spec!r}: use 'polyloss[:backend]', 'torch', 'naive', 'exact' or 'module:attr'"
+        msg = (f"unknown adapter {spec!r}: use 'polyloss[:backend]', one of {', '.join(map(repr, _BUILTIN))} "
+               "or 'module:attr'")
         raise ValueError(msg)
     obj: Any = _import(head)
     for part in rest.split("."):
