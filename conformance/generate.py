@@ -218,6 +218,52 @@ def _has_subnormal(dtype: str, args_json: list, kwargs_json: dict, expected: lis
     return any(_is_subnormal(v, dtype) for v in expected)
 
 
+def _expected_json(shape: list[int], data: list[str], flat: list) -> dict:
+    """The expected object: a value beyond float64's range is written in data as float64
+    reads it ("0", "inf", "-inf"), so that every parser reads data, and exactly in "exact"."""
+    exact: list[dict | None] = [None] * len(data)
+    out = list(data)
+    for k, v in enumerate(flat):
+        v = mpf(v)
+        if mpmath.isnan(v) or mpmath.isinf(v) or v == 0:
+            continue
+        mag = mpmath.mag(v)
+        r = 0.0 if mag < -1100 else (math.inf if mag > 1100 else round_to(to_fraction(v), FORMATS["float64"]))
+        if r == 0 or math.isinf(r):
+            exact[k] = {"value": data[k], "float64": "underflow" if r == 0 else "overflow"}
+            out[k] = "0" if r == 0 else ("inf" if v > 0 else "-inf")
+    obj: dict[str, Any] = {"shape": shape, "data": out}
+    if any(e is not None for e in exact):
+        obj["exact"] = exact
+    return obj
+
+
+def _scale(function: str, args: list, kwargs: dict, flat: list, dtype: str, cid: str) -> list | None:
+    """The sum of the magnitudes of the terms of each element (``oracle.terms``), when
+    the terms cancel enough to move some element's ulp in ``dtype``; else None."""
+    terms = oracle.terms(function, args, kwargs)
+    if terms is None:
+        return None
+    _, tflat = _flat(terms)
+    fmt = FORMATS[dtype]
+    out: list[str | None] = []
+    moves = False
+    for v, t in zip(flat, tflat, strict=True):
+        v, t = mpf(v), mpf(t)
+        if not mpmath.isfinite(v) or not mpmath.isfinite(t):
+            out.append(None)
+            continue
+        if t < abs(v) * (1 - mpf(10) ** -30):
+            msg = f"{cid}: the terms' magnitudes {t} sum to less than the value {v}"
+            raise GenerationError(msg)
+        if mpmath.mag(t) < fmt.emin - fmt.precision - 2:
+            out.append(None)
+            continue
+        moves = moves or ulp(to_fraction(t), fmt) > ulp(to_fraction(v), fmt)
+        out.append(format_expected(t))
+    return out if moves else None
+
+
 def _evaluate(function: str, spec: Spec, args: list, kwargs: dict, cotangent=None):
     if spec.kind == "gradient":
         return oracle.gradient(function, args, kwargs, cotangent)
@@ -288,7 +334,14 @@ def _build_cases(mod, errata_rows: list) -> list[dict]:
                     msg = f"{cid}: zero_sign must be '+' or '-'"
                     raise GenerationError(msg)
                 data = [f"{spec.zero_sign}0.0" if d == "0" else d for d in data]
-            case["expected"] = {"shape": shape, "data": data}
+            case["expected"] = _expected_json(shape, data, flat)
+            if "exact" in case["expected"]:
+                case["tags"].append("beyond-float64")
+            if spec.kind == "value":
+                scale = _scale(function, o_args, o_kwargs, flat, dtype, cid)
+                if scale is not None:
+                    case["expected"]["scale"] = scale
+                    case["tags"].append("signed-sum")
             if "subnormal" not in case["tags"] and _has_subnormal(dtype, args_json, kwargs_json, flat):
                 # e.g. XLA on CPU flushes subnormals to zero: let users see (and deselect) these
                 case["tags"].append("subnormal")
