@@ -264,7 +264,7 @@ def test_values_beyond_float64_keep_their_exact_value():
     assert raw["data"][0] == "0" and raw["exact"][0] == {"value": tiny.expected[0], "float64": "underflow"}
     assert len(by_id) >= 30 and tiny.expected[1].startswith("1.0")
     # the runner measures against the exact value: a positive underflow that comes back as 0 passes
-    assert measure(tiny, [0.0])[0] == 0.0
+    assert measure(tiny, [0.0, 1.0])[0] == 0.0
 
 
 _TINY = "1.000000000000000000000000000000000000000e-500"
