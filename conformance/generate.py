@@ -282,7 +282,8 @@ def _rounded(v: Any, fmt) -> Any:
     return round_to(to_fraction(v), fmt)
 
 
-def _convention_tags(mod, spec: Spec, args_json: list, kwargs_json: dict, oracle_inputs: tuple, flat: list) -> list[str]:
+def _convention_tags(mod, spec: Spec, args_json: list, kwargs_json: dict, oracle_inputs: tuple,
+                     flat: list) -> list[str]:
     """Tags naming the conventions a case's value depends on (CONVENTION_TAGS), found from
     its inputs and value: the module's own ``convention_tags(args, kwargs)`` (zero-log-zero,
     clamp, normalisation, unnormalised inputs, ...), "undefined" for a nan from inputs
@@ -290,7 +291,7 @@ def _convention_tags(mod, spec: Spec, args_json: list, kwargs_json: dict, oracle
     changes without the eps of the definition (the ``eps`` option set to 0, or the
     module's ``without_eps()`` context)."""
     tags = list(getattr(mod, "convention_tags", lambda a, k: ())(args_json, kwargs_json))
-    inputs = [a for a in args_json] + [v for v in kwargs_json.values() if isinstance(v, dict)]
+    inputs = list(args_json) + [v for v in kwargs_json.values() if isinstance(v, dict)]
     if any(mpmath.isnan(mpf(v)) for v in flat) and not any("nan" in a["data"] for a in inputs):
         tags.append("undefined")
     o_args, o_kwargs, o_cot = oracle_inputs
