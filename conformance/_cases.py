@@ -94,11 +94,14 @@ class Case:
     kwargs: dict[str, Any]  # ArrayData for array options
     conventions: dict[str, Any]
     expected_shape: tuple[int, ...]
-    expected: tuple[str, ...]
+    expected: tuple[str, ...]  # the exact values (the file's "exact" entry where data holds a float64 stand-in)
     tags: tuple[str, ...]
     description: str
     provenance: dict[str, Any]
     cotangent: ArrayData | None = None
+    #: per element, the sum of the magnitudes of the terms whose signed sum the value is
+    #: (None: not a signed sum); the reference tier measures the error in ulps of it
+    expected_scale: tuple[str | None, ...] | None = None
     source_file: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -106,12 +109,17 @@ class Case:
     def from_json(cls, obj: dict, source_file: str = "") -> Case:
         kwargs = {k: ArrayData.from_json(v) if isinstance(v, dict) else v for k, v in obj["kwargs"].items()}
         cot = obj.get("cotangent")
+        exp = obj["expected"]
+        exact = exp.get("exact") or [None] * len(exp["data"])
+        expected = tuple(d if e is None else e["value"] for d, e in zip(exp["data"], exact, strict=True))
+        scale = exp.get("scale")
         return cls(
             id=obj["id"], function=obj["function"], kind=obj["kind"], dtype=obj["dtype"],
             args=tuple(ArrayData.from_json(a) for a in obj["args"]),
             arg_names=tuple(a["name"] for a in obj["args"]),
             kwargs=kwargs, conventions=dict(obj["conventions"]),
-            expected_shape=tuple(obj["expected"]["shape"]), expected=tuple(obj["expected"]["data"]),
+            expected_shape=tuple(exp["shape"]), expected=expected,
+            expected_scale=tuple(scale) if scale is not None else None,
             tags=tuple(obj["tags"]), description=obj["description"], provenance=dict(obj["provenance"]),
             cotangent=ArrayData.from_json(cot) if cot is not None else None,
             source_file=source_file, raw=obj,

@@ -15,7 +15,10 @@ returned:
   numbers in the binade of ``|r|`` (the subnormal spacing below the normal
   range, so an exact "0" is met by any ``|c|`` up to a few subnormals and an
   underflowing result costs nothing).  A NaN or infinite ``c`` here is an
-  infinite error.
+  infinite error.  In the tiers of :data:`TERMS_TIERS`, an element that is a sum
+  of signed terms (tag "signed-sum", its ``scale`` the sum of the terms'
+  magnitudes ``s``) is measured as ``|c - r| / ulp(max(|r|, s))``: rounding each
+  term in the dtype costs a few ulps of ``s``, not of ``r``.
 
 A case's error is its worst element's; it passes when that is within the
 budget.  Budgets are in :data:`BUDGETS` and explained in the README.
@@ -34,8 +37,9 @@ from typing import Any
 from ._cases import GROUPS, Case, CaseSet, load_cases
 from ._formats import FORMATS, parse_expected, round_to, ulp
 
-__all__ = ["BUDGETS", "DTYPE_CONTRACTS", "GROUPS", "TIERS", "CaseResult", "Decline", "Report", "Result", "Unsupported",
-           "check_function_names", "measure", "provided_cases", "run", "run_case", "run_cases", "run_parallel"]
+__all__ = ["BUDGETS", "DTYPE_CONTRACTS", "GROUPS", "TERMS_TIERS", "TIERS", "CaseResult", "Decline", "Report", "Result",
+           "Unsupported", "check_function_names", "measure", "provided_cases", "run", "run_case", "run_cases",
+           "run_parallel"]
 
 #: Error budget in ulps of the case's dtype, per tier.
 #:
@@ -54,6 +58,11 @@ BUDGETS: dict[str, dict[str, float]] = {
     "reference": {"float64": float(2**22), "float32": 256.0, "float16": 8.0, "bfloat16": 8.0},
 }
 TIERS = tuple(BUDGETS)
+#: Tiers that measure a signed sum in ulps of the sum of the magnitudes of its terms
+#: (the case's ``scale``): a careful implementation that computes each term in the
+#: dtype, correctly rounded, is off by a few ulps of that, however much the terms
+#: cancel.  The strict tier measures every element in ulps of its own value.
+TERMS_TIERS: frozenset[str] = frozenset({"reference"})
 
 
 @dataclass
@@ -149,16 +158,20 @@ def _ratio(a: Fraction, b: Fraction) -> float:
         return math.inf
 
 
-def measure(case: Case, value: Any) -> tuple[float, float, tuple[int, ...] | None, str | None, str | None, str]:
+def measure(case: Case, value: Any, *, against_terms: bool = False,
+            ) -> tuple[float, float, tuple[int, ...] | None, str | None, str | None, str]:
     """Worst error of ``value`` against ``case``: (ulps, relative, index, got,
-    expected, reason).  ``value`` must already have the expected shape."""
+    expected, reason).  ``value`` must already have the expected shape.  With
+    ``against_terms``, elements with a ``scale`` are measured in ulps of
+    ``max(|exact|, scale)`` (relative error stays relative to the exact value)."""
     import numpy as np
 
     arr = np.asarray(value, dtype=np.float64)
     fmt = FORMATS[case.dtype]
     worst = None
     flat = arr.reshape(-1)
-    for k, (c, exp) in enumerate(zip(flat.tolist(), case.expected, strict=True)):
+    scales = case.expected_scale if against_terms and case.expected_scale else (None,) * len(case.expected)
+    for k, (c, exp, scale) in enumerate(zip(flat.tolist(), case.expected, scales, strict=True)):
         kind, r = parse_expected(exp)
         idx = tuple(int(i) for i in np.unravel_index(k, case.expected_shape)) if case.expected_shape else ()
         err, rel, why = 0.0, 0.0, ""
@@ -181,7 +194,8 @@ def measure(case: Case, value: Any) -> tuple[float, float, tuple[int, ...] | Non
                 err, rel, why = math.inf, math.inf, "non-finite result"
             else:
                 diff = abs(Fraction(c) - r)
-                err = _ratio(diff, ulp(r, fmt))
+                unit = ulp(r, fmt) if scale is None else ulp(max(abs(r), parse_expected(scale)[1]), fmt)
+                err = _ratio(diff, unit)
                 rel = _ratio(diff, abs(r)) if r != 0 else (0.0 if diff == 0 else math.inf)
         if worst is None or err > worst[0]:
             worst = (err, rel, idx, _fmt_float(c), exp, why)
@@ -250,7 +264,7 @@ def run_case(adapter: Any, case: Case, tier: str = "strict", dtype_contract: str
             problems.append(wrong)
         else:
             res.warnings.append(f"{wrong} (dtype contract: warn)")
-    err, rel, idx, got, exp, why = measure(case, value)
+    err, rel, idx, got, exp, why = measure(case, value, against_terms=tier in TERMS_TIERS)
     res.error_ulps, res.error_rel, res.worst_index, res.got, res.expected = err, rel, idx, got, exp
     where = f" at {list(idx)}" if idx else ""
     measured = f"{_ulps(err)} ulp (relative {_ulps(rel)}){where}: got {got}, expected {exp}"
@@ -260,7 +274,8 @@ def run_case(adapter: Any, case: Case, tier: str = "strict", dtype_contract: str
         res.status, res.reason = "fail", "; ".join(problems) + f"; measured {measured}"
     elif not err <= budget:
         res.status = "fail"
-        res.reason = f"{_ulps(err)} ulp > {budget:g}, relative {_ulps(rel)}{where}: got {got}, expected {exp}" \
+        unit = " of the terms' magnitude" if tier in TERMS_TIERS and case.expected_scale else ""
+        res.reason = f"{_ulps(err)} ulp{unit} > {budget:g}, relative {_ulps(rel)}{where}: got {got}, expected {exp}" \
             + (f" ({why})" if why else "")
     return res
 

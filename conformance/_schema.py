@@ -93,17 +93,72 @@ def validate_array(arr: Any, path: str, *, dtypes: tuple[str, ...] | None = None
 
 
 def _expected(exp: Any, path: str) -> None:
-    _keys(exp, {"shape", "data"}, path)
+    """{"shape", "data"} plus the optional "exact" and "scale" lists, parallel to data.
+
+    Every entry of data reads with a standard float parser as a float64 number: a value
+    beyond float64's range is written there as "0" / "inf" / "-inf" and given exactly in
+    "exact" ({"value": decimal, "float64": "underflow" | "overflow"}, null elsewhere).
+    "scale" holds, for a value that is a sum of signed terms, the sum of their magnitudes.
+    """
+    _keys(exp, {"shape", "data"}, path, optional={"exact", "scale"})
     size = _shape(exp["shape"], f"{path}.shape")
     _expect_type(exp["data"], list, f"{path}.data")
     if len(exp["data"]) != size:
         _fail(f"{path}.data", f"{len(exp['data'])} values for shape {exp['shape']}")
+    kinds = []
     for i, s in enumerate(exp["data"]):
         _expect_type(s, str, f"{path}.data[{i}]")
         try:
-            parse_expected(s)
+            kind, value = parse_expected(s)
         except ValueError as exc:
             _fail(f"{path}.data[{i}]", str(exc))
+        if kind == "finite" and math.isinf(_beyond_float64(s)):
+            _fail(f"{path}.data[{i}]", f"{s} is beyond float64's range: write it in 'exact'")
+        kinds.append(kind)
+    for key in ("exact", "scale"):
+        if key in exp:
+            _expect_type(exp[key], list, f"{path}.{key}")
+            if len(exp[key]) != size:
+                _fail(f"{path}.{key}", f"{len(exp[key])} entries for {size} values")
+    for i, e in enumerate(exp.get("exact", ())):
+        if e is None:
+            continue
+        ep = f"{path}.exact[{i}]"
+        _keys(e, {"value", "float64"}, ep)
+        _expect_type(e["value"], str, f"{ep}.value")
+        try:
+            kind, value = parse_expected(e["value"])
+        except ValueError as exc:
+            _fail(f"{ep}.value", str(exc))
+        if kind != "finite":
+            _fail(f"{ep}.value", "an exact value is a finite decimal")
+        beyond = _beyond_float64(e["value"])
+        if beyond == 0:
+            _fail(f"{ep}.value", f"{e['value']} is within float64's range: write it in data")
+        want = ("underflow", "0") if beyond < 0 else ("overflow", "-inf" if value < 0 else "inf")
+        if (e["float64"], exp["data"][i]) != want:
+            _fail(ep, f"float64 {e['float64']!r} with data {exp['data'][i]!r}; expected {want[0]!r} with {want[1]!r}")
+    for i, s in enumerate(exp.get("scale", ())):
+        if s is None:
+            continue
+        _expect_type(s, str, f"{path}.scale[{i}]")
+        try:
+            kind, value = parse_expected(s)
+        except ValueError as exc:
+            _fail(f"{path}.scale[{i}]", str(exc))
+        if kind not in ("finite", "zero") or value < 0:
+            _fail(f"{path}.scale[{i}]", f"{s!r}: a scale is a finite non-negative decimal")
+
+
+def _beyond_float64(s: str) -> float:
+    """-inf if the decimal ``s`` rounds to zero in float64, +inf if it overflows, else 0."""
+    exp10 = int(s.rsplit("e", 1)[1])
+    if exp10 < -330:
+        return -math.inf
+    if exp10 > 310:
+        return math.inf
+    r = round_to(parse_expected(s)[1], FORMATS["float64"])
+    return -math.inf if r == 0 else (math.inf if math.isinf(r) else 0.0)
 
 
 def _json_scalar(v: Any, path: str) -> None:

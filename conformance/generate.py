@@ -35,11 +35,14 @@ from ._schema import SCHEMA_VERSION, validate_file
 from .definitions import modules
 from .definitions._spec import Arr, Printed, Spec
 
-__all__ = ["CASE_SET_VERSION", "generate", "main"]
+__all__ = ["CASE_SET_VERSION", "CONVENTION_TAGS", "generate", "main"]
 
 #: Bump when cases are added, removed or changed.
-CASE_SET_VERSION = "1.2.0"
+CASE_SET_VERSION = "1.3.0"
 EXPECTED_DIGITS = 40
+#: Tags naming a convention that a case's value depends on, where libraries differ: an
+#: adapter that does not share one excludes its cases by tag (``--exclude-tag eps``).
+CONVENTION_TAGS = ("clamp", "eps", "zero-log-zero", "normalisation", "undefined")
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_CASES_DIR = PACKAGE_DIR / "cases"
 DEFAULT_ERRATA = PACKAGE_DIR.parent / "docs" / "errata.md"
@@ -218,6 +221,100 @@ def _has_subnormal(dtype: str, args_json: list, kwargs_json: dict, expected: lis
     return any(_is_subnormal(v, dtype) for v in expected)
 
 
+def _expected_json(shape: list[int], data: list[str], flat: list) -> dict:
+    """The expected object: a value beyond float64's range is written in data as float64
+    reads it ("0", "inf", "-inf"), so that every parser reads data, and exactly in "exact"."""
+    exact: list[dict | None] = [None] * len(data)
+    out = list(data)
+    for k, v in enumerate(flat):
+        v = mpf(v)
+        if mpmath.isnan(v) or mpmath.isinf(v) or v == 0:
+            continue
+        mag = mpmath.mag(v)
+        r = 0.0 if mag < -1100 else (math.inf if mag > 1100 else round_to(to_fraction(v), FORMATS["float64"]))
+        if r == 0 or math.isinf(r):
+            exact[k] = {"value": data[k], "float64": "underflow" if r == 0 else "overflow"}
+            out[k] = "0" if r == 0 else ("inf" if v > 0 else "-inf")
+    obj: dict[str, Any] = {"shape": shape, "data": out}
+    if any(e is not None for e in exact):
+        obj["exact"] = exact
+    return obj
+
+
+def _scale(function: str, args: list, kwargs: dict, flat: list, dtype: str, cid: str) -> list | None:
+    """The sum of the magnitudes of the terms of each element (``oracle.terms``), when
+    the terms cancel enough to move some element's ulp in ``dtype``; else None."""
+    terms = oracle.terms(function, args, kwargs)
+    if terms is None:
+        return None
+    _, tflat = _flat(terms)
+    fmt = FORMATS[dtype]
+    out: list[str | None] = []
+    moves = False
+    for v, t in zip(flat, tflat, strict=True):
+        v, t = mpf(v), mpf(t)
+        if not mpmath.isfinite(v) or not mpmath.isfinite(t):
+            out.append(None)
+            continue
+        if t < abs(v) * (1 - mpf(10) ** -30):
+            msg = f"{cid}: the terms' magnitudes {t} sum to less than the value {v}"
+            raise GenerationError(msg)
+        if mpmath.mag(t) < fmt.emin - fmt.precision - 2:
+            out.append(None)
+            continue
+        moves = moves or ulp(to_fraction(t), fmt) > ulp(to_fraction(v), fmt)
+        out.append(format_expected(t))
+    return out if moves else None
+
+
+def _rounded(v: Any, fmt) -> Any:
+    """``v`` rounded to ``fmt`` (a float), or its special spelled out."""
+    v = mpf(v)
+    if mpmath.isnan(v) or mpmath.isinf(v):
+        return format_expected(v)
+    if v == 0:
+        return 0.0
+    mag = mpmath.mag(v)
+    if mag < fmt.emin - fmt.precision - 2:
+        return 0.0
+    if mag > fmt.emax + 2:
+        return math.inf if v > 0 else -math.inf
+    return round_to(to_fraction(v), fmt)
+
+
+def _convention_tags(mod, spec: Spec, args_json: list, kwargs_json: dict, oracle_inputs: tuple,
+                     flat: list) -> list[str]:
+    """Tags naming the conventions a case's value depends on (CONVENTION_TAGS), found from
+    its inputs and value: the module's own ``convention_tags(args, kwargs)`` (zero-log-zero,
+    clamp, normalisation, unnormalised inputs, ...), "undefined" for a nan from inputs
+    without one (0/0, inf - inf, 0 * inf), and "eps" when the value, rounded to the dtype,
+    changes without the eps of the definition (the ``eps`` option set to 0, or the
+    module's ``without_eps()`` context)."""
+    tags = list(getattr(mod, "convention_tags", lambda a, k: ())(args_json, kwargs_json))
+    inputs = list(args_json) + [v for v in kwargs_json.values() if isinstance(v, dict)]
+    if any(mpmath.isnan(mpf(v)) for v in flat) and not any("nan" in a["data"] for a in inputs):
+        tags.append("undefined")
+    o_args, o_kwargs, o_cot = oracle_inputs
+    fmt = FORMATS[args_json[0]["dtype"]]
+    if hasattr(mod, "without_eps") or ("eps" in mod.DEFAULTS and kwargs_json["eps"] != 0):
+        try:
+            if hasattr(mod, "without_eps"):
+                with mod.without_eps():
+                    alt = _evaluate(mod.FUNCTION, spec, o_args, o_kwargs, o_cot)
+            else:
+                alt = _evaluate(mod.FUNCTION, spec, o_args, {**o_kwargs, "eps": 0.0}, o_cot)
+            changed = [_rounded(v, fmt) for v in _flat(alt)[1]] != [_rounded(v, fmt) for v in flat]
+        except ZeroDivisionError:  # the eps was all that kept a 0 / 0 away
+            changed = True
+        if changed:
+            tags.append("eps")
+    unknown = set(tags) - set(CONVENTION_TAGS) - {"unnormalised"}
+    if unknown:
+        msg = f"{mod.FUNCTION}/{spec.name}: convention tags {sorted(unknown)} not in {CONVENTION_TAGS}"
+        raise GenerationError(msg)
+    return tags
+
+
 def _evaluate(function: str, spec: Spec, args: list, kwargs: dict, cotangent=None):
     if spec.kind == "gradient":
         return oracle.gradient(function, args, kwargs, cotangent)
@@ -288,7 +385,17 @@ def _build_cases(mod, errata_rows: list) -> list[dict]:
                     msg = f"{cid}: zero_sign must be '+' or '-'"
                     raise GenerationError(msg)
                 data = [f"{spec.zero_sign}0.0" if d == "0" else d for d in data]
-            case["expected"] = {"shape": shape, "data": data}
+            case["expected"] = _expected_json(shape, data, flat)
+            if "exact" in case["expected"]:
+                case["tags"].append("beyond-float64")
+            if spec.kind == "value":
+                scale = _scale(function, o_args, o_kwargs, flat, dtype, cid)
+                if scale is not None:
+                    case["expected"]["scale"] = scale
+                    case["tags"].append("signed-sum")
+            for tag in _convention_tags(mod, spec, args_json, kwargs_json, (o_args, o_kwargs, o_cot), flat):
+                if tag not in case["tags"]:
+                    case["tags"].append(tag)
             if "subnormal" not in case["tags"] and _has_subnormal(dtype, args_json, kwargs_json, flat):
                 # e.g. XLA on CPU flushes subnormals to zero: let users see (and deselect) these
                 case["tags"].append("subnormal")

@@ -94,3 +94,18 @@ def test_module_entry_point_and_console_script(tmp_path):
     proc = subprocess.run([script, "--adapter", "naive", "--function", "softmax", "--tag", "overflow"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1
+
+
+def test_exclude_a_convention_by_tag(capsys):
+    """Convention tags (clamp, eps, zero-log-zero, normalisation, undefined) are listed and
+    can be excluded, so an adapter that does not share a convention skips its cases."""
+    assert main(["--list-tags"]) == 0
+    listed = {line.split()[0] for line in capsys.readouterr().out.splitlines()}
+    assert {"clamp", "eps", "zero-log-zero", "normalisation", "undefined", "unnormalised"} <= listed
+    assert main(["--adapter", "exact", "--function", "generalized_box_iou_loss", "--dtype", "float64",
+                 "--exclude-tag", "eps,undefined"]) == 0
+    text = capsys.readouterr().out
+    every = load_cases().select(functions=["generalized_box_iou_loss"], dtypes=["float64"])
+    kept = [c for c in every if not {"eps", "undefined"} & set(c.tags)]
+    assert 0 < len(kept) < len(every)
+    assert f"{len(kept)} of {len(load_cases())} cases" in text

@@ -9,6 +9,7 @@ import mpmath
 import pytest
 from mpmath import mpf
 
+import conformance
 from conformance import CASES_DIR, generate
 from conformance.definitions._spec import Printed
 
@@ -90,3 +91,54 @@ def test_inputs_are_rounded_per_dtype():
     assert float.fromhex(x64[2]) == 0.1 and float.fromhex(x16[2]) == 0.0999755859375
     # and the expected values differ accordingly (computed from the rounded inputs)
     assert by_id["cross_entropy/doc004_single/float64"]["expected"] != by_id["cross_entropy/doc004_single/float16"]["expected"]
+
+
+def test_convention_tags():
+    """Tags for the conventions a value depends on, found by the generator from the inputs
+    and the oracle (see generate.CONVENTION_TAGS), so an adapter can exclude them."""
+    cs = {c.id: c for c in conformance.load_cases()}
+    tags = {t for c in cs.values() for t in c.tags}
+    assert set(generate.CONVENTION_TAGS) <= tags and "unnormalised" in tags
+    for fn in ("dice_loss", "tversky_loss", "jaccard_loss"):  # 0/0 defined as 0
+        assert "undefined" in cs[f"{fn}/empty_on_empty_no_smoothing/float32"].tags
+    assert "undefined" in cs["cross_entropy/all_ignored_mean/float32"].tags  # the nan of 0/0
+    assert "undefined" in cs["generalized_box_iou_loss/empty_mean_is_zero/float32"].tags  # torchvision's 0
+    assert "eps" in cs["triplet_margin_loss/mean/float32"].tags
+    assert "eps" not in cs["triplet_margin_loss/pythagorean_5_10/float32"].tags  # eps = 0
+    assert "eps" in cs["cosine_embedding_loss/zero_vectors/float16"].tags  # 0/0 without torch's 1e-12
+    assert "eps" in cs["generalized_box_iou_loss/mean/float64"].tags
+    assert "eps" not in cs["generalized_box_iou_loss/mean/float32"].tags  # 1e-7 is below a float32 ulp there
+    assert "zero-log-zero" in cs["kl_div/zero_target_neg_inf_input/float32"].tags
+    assert "zero-log-zero" not in cs["kl_div/label_mixes_batchmean/float32"].tags
+    assert "clamp" in cs["binary_cross_entropy/clamp_mean/float16"].tags
+    assert "normalisation" in cs["cross_entropy/weight_mean/float32"].tags
+    # q of close_distributions sums to 1 + 3e-7: unnormalised beyond rounding; the label mixes, rounded to
+    # bfloat16, sum to 1 + 5e-4, within the rounding of their entries
+    assert {"unnormalised", "normalisation"} <= set(cs["kl_divergence/close_distributions/float32"].tags)
+    assert "unnormalised" not in cs["kl_divergence/label_mixes/bfloat16"].tags
+    assert [c for c in cs.values() if "unnormalised" in c.tags and "normalisation" not in c.tags] == []
+
+
+def test_unnormalised_finds_distributions_off_one_beyond_rounding():
+    from conformance.definitions._spec import unnormalised
+
+    def arr(values, dtype="float64"):
+        return {"dtype": dtype, "shape": [len(values)], "data": [float(v).hex() for v in values]}
+
+    assert not unnormalised(arr([0.3, 0.7]), -1)  # 1 - 5.6e-17: the rounding of 0.3 and 0.7
+    assert unnormalised(arr([0.3, 0.7000002]), -1)
+    assert not unnormalised(arr([0.400390625, 0.10009765625, 0.25, 0.25], "bfloat16"), -1)
+    assert unnormalised(arr([0.5, 0.25, 0.5], "bfloat16"), None)
+    assert not unnormalised(arr([0, 0, 0]), -1)  # not a distribution
+
+
+def test_generalized_box_iou_kdim_has_no_identical_pair():
+    """Identical boxes give the eps artefact eps / (area + eps): they live in identical_boxes
+    (tagged cancellation and eps), not in the kdim case."""
+    for c in conformance.load_cases().select(functions=["generalized_box_iou_loss"]):
+        if c.name != "kdim":
+            continue
+        a, b = (x.values() for x in c.args)
+        pairs = [(a[i:i + 4], b[i:i + 4]) for i in range(0, len(a), 4)]
+        assert all(p != q for p, q in pairs), c.id
+        assert "cancellation" not in c.tags

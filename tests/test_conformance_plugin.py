@@ -96,3 +96,25 @@ def test_strict_tier_and_builtin_adapter(project):
                    "--conformance-tag", "documented-example", "--conformance-function", "cross_entropy")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "polyloss-conformance: adapter exact" in proc.stdout
+
+
+def test_exclude_a_convention_by_tag(project):
+    """A third party's entropy without the 0 log 0 = 0 convention fails exactly the cases
+    tagged zero-log-zero; --conformance-exclude-tag leaves it a clean run."""
+    (project / "myentropy.py").write_text(textwrap.dedent('''
+        import numpy as np
+
+        def entropy(p, *, axis=-1):
+            with np.errstate(all="ignore"):
+                return -(p * np.log(p)).sum(axis=axis)  # 0 log 0 is nan here
+
+        FUNCTIONS = {"entropy": entropy}
+    '''), encoding="utf-8")
+    args = ["--conformance-adapter", "myentropy:FUNCTIONS", "--conformance-function", "entropy",
+            "--conformance-dtype", "float64,float32"]
+    proc = _pytest(project, "-q", *args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAILED polyloss-conformance::test_case[entropy/rows/float64]" in proc.stdout
+    clean = _pytest(project, "-q", *args, "--conformance-exclude-tag", "zero-log-zero")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "entropy/rows/" not in clean.stdout and "passed" in clean.stdout

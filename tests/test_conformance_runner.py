@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conformance import BUDGETS, Case, Decline, MappingAdapter, Result, load_cases, measure, run, run_cases
-from conformance.adapters import exact_adapter
+from conformance.adapters import exact_adapter, polyloss_adapter
 
 # --------------------------------------------------------------------------- measurement
 
@@ -292,3 +292,183 @@ def test_torch_is_judged_honestly(torch_functions):
     report = run("torch", tier="reference", functions=["binary_cross_entropy_with_logits"], dtypes=["float32"])
     bad = report["binary_cross_entropy_with_logits/tiny_loss_88_8/float32"]
     assert bad.status == "fail" and bad.got == "0.0"
+
+
+# --------------------------------------------------------------------------- issue 14: cases and tiers
+
+
+class _Emulated:
+    """An adapter that returns ``fn(case)`` as a result of the case's dtype (half precision
+    emulated with exact rounding, which NumPy alone cannot hold)."""
+
+    name = "emulated"
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def evaluate(self, case):
+        return Result(np.asarray(self.fn(case), dtype=np.float64), case.dtype)
+
+
+def _kl_div_in_dtype(*, split: bool):
+    """kl_div (no log_target) computed in the case's dtype, every operation correctly rounded
+    and the sum accumulated in the dtype.  ``split``: the sloppy form sum(p log p) - sum(p x)
+    (cross entropy minus entropy), whose two sums cancel."""
+    from fractions import Fraction
+
+    from conformance._formats import FORMATS, round_to
+
+    def fn(case):
+        fmt = FORMATS[case.dtype]
+
+        def r(v):
+            return round_to(Fraction(v), fmt)
+
+        x, p = (a.values() for a in case.args)
+        plogp = [0.0 if pi == 0 else r(pi * r(math.log(pi))) for pi in p]
+        if split:
+            a = b = 0.0
+            for u, pi, xi in zip(plogp, p, x, strict=True):
+                a, b = r(a + u), r(b + r(pi * xi))
+            total = r(a - b)
+        else:
+            total = 0.0
+            for pi, xi in zip(p, x, strict=True):
+                total = r(total + (0.0 if pi == 0 else r(pi * r(r(math.log(pi)) - xi))))
+        red = case.kwargs["reduction"]
+        n = {"sum": 1, "mean": len(x), "batchmean": case.args[0].shape[0] if case.args[0].shape else 1}[red]
+        return r(total / n)
+
+    return fn
+
+
+def test_reference_tier_measures_signed_sums_against_their_terms():
+    """A careful implementation working in half precision (each operation correctly rounded)
+    passes the reference tier on kl_div's cancelling sums; measured in ulps of the value it
+    would not; cross entropy minus entropy, which cancels more, still fails."""
+    cs = load_cases()
+    careful, sloppy = _Emulated(_kl_div_in_dtype(split=False)), _Emulated(_kl_div_in_dtype(split=True))
+    for dtype in ("bfloat16", "float16"):
+        (case,) = cs.select(ids=[f"kl_div/label_mixes_batchmean/{dtype}"])
+        assert "signed-sum" in case.tags and case.expected_scale is not None
+        assert run_cases(careful, [case], tier="reference").ok, dtype
+        assert not run_cases(careful, [case], tier="strict").ok, dtype  # strict stays the value's own ulps
+    bf16 = cs.select(ids=["kl_div/label_mixes_batchmean/bfloat16"])[0]
+    assert measure(bf16, careful.fn(bf16))[0] > BUDGETS["reference"]["bfloat16"]  # the old verdict
+    f16 = cs.select(ids=["kl_div/label_mixes_batchmean/float16"])
+    report = run_cases(sloppy, f16, tier="reference")
+    assert report.failed == 1 and "of the terms' magnitude" in report.results[0].reason
+    # every other cancelling kl_div case in half precision: the careful version passes
+    half = cs.select(functions=["kl_div"], dtypes=["bfloat16", "float16"], tags=["signed-sum"])
+    plain = [c for c in half if not c.kwargs["log_target"] and c.kind == "value"]
+    assert len(plain) >= 10
+    report = run_cases(careful, plain, tier="reference")
+    assert report.ok, [(r.id, r.reason) for r in report.failures()]
+
+
+def test_avoidable_cancellation_is_never_measured_against_terms():
+    """Cancellation a careful implementation avoids (log1p, 1 - iou written as a ratio) stays
+    judged in ulps of the value: no "cancellation" case is a signed sum, and log p - log q
+    still fails kl_divergence/close_distributions in the reference tier."""
+    cs = load_cases()
+    assert not [c.id for c in cs if "cancellation" in c.tags and "signed-sum" in c.tags]
+    assert {c.function for c in cs if "signed-sum" in c.tags} == {
+        "expected_calibration_error", "kl_div", "kl_divergence", "margin_ranking_loss", "triplet_margin_loss"}
+
+    def log_difference(p, q, *, axis):
+        return (p * (np.log(p) - np.log(q))).sum(axis=axis)
+
+    report = run(MappingAdapter({"kl_divergence": log_difference}), functions=["kl_divergence"],
+                 dtypes=["float32"], tags=["cancellation"], tier="reference")
+    assert report.failed == 1 and report.results[0].id == "kl_divergence/close_distributions/float32"
+
+
+def _tversky(*, swapped: bool):
+    def tversky_loss(input, target, *, alpha, beta, gamma, smooth, reduction):
+        c = input.shape[1]
+        t = (target[:, None] == np.arange(c).reshape((1, c) + (1,) * (input.ndim - 2))).astype(input.dtype)
+        axes = tuple(range(2, input.ndim))
+        tp, fp, fn = (input * t).sum(axes), (input * (1 - t)).sum(axes), ((1 - input) * t).sum(axes)
+        if swapped:
+            alpha, beta = beta, alpha  # the bug: alpha weighting false negatives
+        num = alpha * fp + beta * fn
+        den = tp + num + smooth
+        loss = np.where(den == 0, 0, num / np.where(den == 0, 1, den)) ** gamma
+        return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+
+    return tversky_loss
+
+
+def _triplet(*, signed: bool):
+    def triplet_margin_loss(anchor, positive, negative, *, margin, p, eps, swap, reduction):
+        def dist(x, y):
+            d = x - y + eps
+            with np.errstate(invalid="ignore"):
+                return ((d if signed else np.abs(d)) ** p).sum(-1) ** (1 / p)  # the bug: no abs
+
+        d_neg = dist(anchor, negative)
+        if swap:
+            d_neg = np.minimum(d_neg, dist(positive, negative))
+        loss = np.maximum(margin + dist(anchor, positive) - d_neg, 0)
+        return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+
+    return triplet_margin_loss
+
+
+NEW_CASES = ("tversky_loss/asymmetric_no_smoothing", "triplet_margin_loss/p3_eps_0", "triplet_margin_loss/p1_eps_0")
+
+
+def _new_cases(dtypes=("float64", "float32")):
+    return load_cases().select(ids=[f"{n}/{d}" for n in NEW_CASES for d in dtypes])
+
+
+def test_new_cases_catch_swapped_tversky_weights_and_signed_triplet_differences():
+    cases = _new_cases()
+    good = MappingAdapter({"tversky_loss": _tversky(swapped=False), "triplet_margin_loss": _triplet(signed=False)})
+    report = run_cases(good, cases, tier="reference")
+    assert report.ok and report.passed == len(cases) == 6, [(r.id, r.reason) for r in report.failures()]
+    bad = MappingAdapter({"tversky_loss": _tversky(swapped=True), "triplet_margin_loss": _triplet(signed=True)})
+    report = run_cases(bad, cases, tier="reference")
+    assert report.failed == len(cases), [r.id for r in report.results if not r.failed]
+
+
+def test_polyloss_passes_the_new_cases(backend):
+    report = run_cases(polyloss_adapter(backend.name), _new_cases(tuple(BUDGETS["strict"])), tier="strict")
+    assert report.ok and report.passed > 0, [(r.id, r.reason) for r in report.failures()]
+
+
+def _giou_without_eps(boxes1, boxes2, *, reduction, eps):
+    """torchvision's generalized_box_iou_loss with its eps left out (a library without one)."""
+    x1, y1, x2, y2 = np.moveaxis(boxes1, -1, 0)
+    u1, v1, u2, v2 = np.moveaxis(boxes2, -1, 0)
+    wi, hi = np.minimum(x2, u2) - np.maximum(x1, u1), np.minimum(y2, v2) - np.maximum(y1, v1)
+    inter = np.where((wi > 0) & (hi > 0), wi * hi, 0)
+    union = (x2 - x1) * (y2 - y1) + (u2 - u1) * (v2 - v1) - inter
+    area_c = (np.maximum(x2, u2) - np.minimum(x1, u1)) * (np.maximum(y2, v2) - np.minimum(y1, v1))
+    with np.errstate(all="ignore"):
+        loss = (union - inter) / union + (area_c - union) / area_c
+    if reduction == "mean":
+        return loss.mean() if loss.size else np.zeros((), loss.dtype)
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _kl_div_textbook(input, target, *, reduction, log_target):
+    """p (log p - x) as written: 0 log 0 is nan, not 0 (no zero-log-zero convention)."""
+    with np.errstate(all="ignore"):
+        out = np.exp(target) * (target - input) if log_target else target * (np.log(target) - input)
+    if reduction == "batchmean":
+        return out.sum() / (out.shape[0] if out.ndim else 1)
+    return {"none": out, "sum": out.sum(), "mean": out.mean() if out.size else out.sum() / 0}[reduction]
+
+
+@pytest.mark.parametrize(("function", "fn", "tag"), [("generalized_box_iou_loss", _giou_without_eps, "eps"),
+                                                      ("kl_div", _kl_div_textbook, "zero-log-zero")])
+def test_a_convention_not_shared_is_excluded_by_its_tag(function, fn, tag):
+    """An implementation without a convention fails only cases carrying its tag, and
+    ``exclude_tags`` leaves it a clean run."""
+    adapter = MappingAdapter({function: fn})
+    report = run(adapter, functions=[function], dtypes=["float64", "float32"], tier="reference")
+    assert report.failed > 0
+    assert all(tag in r.tags for r in report.failures()), [r.id for r in report.failures() if tag not in r.tags]
+    clean = run(adapter, functions=[function], dtypes=["float64", "float32"], tier="reference", exclude_tags=[tag])
+    assert clean.ok and clean.passed > 5 and all(tag not in r.tags for r in clean.results)

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import conformance
-from conformance import CASES_DIR, CaseSchemaError, load_cases
+from conformance import CASES_DIR, CaseSchemaError, load_cases, measure
 from conformance._formats import FORMATS, decode_float, encode_float, parse_expected, round_to, ulp
 from conformance._schema import validate_file
 
@@ -227,3 +227,63 @@ def test_parse_expected():
     assert kind == "finite" and 0 < v < Fraction(1, 10**399)
     with pytest.raises(ValueError, match="30 significant"):
         parse_expected("1.5e+0")
+
+
+# --------------------------------------------------------------------------- values beyond float64
+
+
+def _beyond_cases() -> list:
+    return [c for c in load_cases() if "beyond-float64" in c.tags]
+
+
+def test_every_expected_entry_parses_as_a_float64():
+    """Data entries read with a standard float parser (strtod, JSON numbers, float()); a
+    value beyond float64's range is 0 / inf there and exact in "exact"."""
+    import re
+
+    finite = re.compile(r"^-?\d\.\d+e[+-]\d{1,3}$")
+    for path in sorted(CASES_DIR.glob("*.json")):
+        for case in json.loads(path.read_text(encoding="utf-8"))["cases"]:
+            exp = case["expected"]
+            for i, s in enumerate(exp["data"]):
+                assert s in ("nan", "inf", "-inf", "0", "+0.0", "-0.0") or finite.match(s), (case["id"], s)
+                v = float(s)
+                assert math.isnan(v) or math.isinf(v) or v == 0 or 2.0**-1074 <= abs(v) <= 1.8e308, (case["id"], s)
+            for i, e in enumerate(exp.get("exact", ())):
+                if e is not None:
+                    assert (e["float64"], exp["data"][i]) in (("underflow", "0"), ("overflow", "inf"),
+                                                              ("overflow", "-inf")), case["id"]
+                    assert "beyond-float64" in case["tags"]
+
+
+def test_values_beyond_float64_keep_their_exact_value():
+    by_id = {c.id: c for c in _beyond_cases()}
+    tiny = by_id["sigmoid/saturate_3e38/float32"]
+    assert tiny.expected[0].startswith("1.000696336099977011642639433419634217928e-1302883448")
+    raw = tiny.raw["expected"]
+    assert raw["data"][0] == "0" and raw["exact"][0] == {"value": tiny.expected[0], "float64": "underflow"}
+    assert len(by_id) >= 30 and tiny.expected[1].startswith("1.0")
+    # the runner measures against the exact value: a positive underflow that comes back as 0 passes
+    assert measure(tiny, [0.0, 1.0])[0] == 0.0
+
+
+_TINY = "1.000000000000000000000000000000000000000e-500"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        (lambda e: (e.pop("exact"), e["data"].__setitem__(0, _TINY)), "beyond float64's range"),
+        (lambda e: e["exact"][0].update(value="1.000000000000000000000000000000000000000e-5"), "within float64's range"),
+        (lambda e: e["exact"][0].update(float64="overflow"), "expected 'underflow'"),
+        (lambda e: e["data"].__setitem__(0, "inf"), "expected 'underflow' with '0'"),
+        (lambda e: e.update(exact=[None]), "1 entries for 2 values"),
+        (lambda e: e.update(scale=[None, "-1.000000000000000000000000000000000000000e+0"]), "non-negative"),
+    ],
+)
+def test_validator_rejects_bad_exact_and_scale(mutate, match):
+    doc = _doc("sigmoid")
+    i = next(i for i, c in enumerate(doc["cases"]) if c["id"] == "sigmoid/saturate_3e38/float32")
+    mutate(doc["cases"][i]["expected"])
+    with pytest.raises(CaseSchemaError, match=match):
+        validate_file(doc, "sigmoid.json")

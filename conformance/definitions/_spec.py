@@ -22,7 +22,7 @@ from typing import Any
 
 from .._formats import FLOAT_DTYPES
 
-__all__ = ["ALL", "Arr", "Doc", "F", "I", "LOW", "Printed", "Spec", "WIDE", "grad"]
+__all__ = ["ALL", "Arr", "Doc", "F", "I", "LOW", "Printed", "Spec", "WIDE", "grad", "has", "unnormalised", "values"]
 
 #: Every float dtype.
 ALL: tuple[str, ...] = FLOAT_DTYPES
@@ -106,3 +106,54 @@ def grad(name: str, args: tuple, kwargs: dict | None = None, *, dtypes: tuple[st
     """A gradient case (tag "gradient" added)."""
     return Spec(name, args, kwargs or {}, dtypes=dtypes, tags=("gradient", *tags), description=description,
                 kind="gradient", cotangent=cotangent)
+
+
+# --------------------------------------------------------------------------- convention tags
+# Helpers for a definition module's optional ``convention_tags(args, kwargs)``, which reads
+# the case's JSON arrays (inputs already rounded to the dtype) and returns the tags of the
+# conventions the value depends on (see generate.CONVENTION_TAGS).
+
+
+def values(arr: dict):
+    """The exact values of a JSON array object as a float64 NumPy array of its shape."""
+    import numpy as np
+
+    from .._formats import decode_float
+
+    if arr["dtype"] == "int64":
+        return np.array(arr["data"], dtype=np.int64).reshape(arr["shape"])
+    return np.array([decode_float(s) for s in arr["data"]], dtype=np.float64).reshape(arr["shape"])
+
+
+def unnormalised(arr: dict, axis) -> bool:
+    """Whether some distribution laid along ``axis`` (int, tuple or None) of the rounded
+    array sums to a value further from 1 than rounding its n entries can explain
+    (n half-ulps of 1).  All-zero and empty distributions are not distributions."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from .._formats import FORMATS
+
+    x = values(arr)
+    if x.size == 0:
+        return False
+    axes = tuple(range(x.ndim)) if axis is None else ((axis,) if isinstance(axis, int) else tuple(axis))
+    axes = tuple(a % x.ndim for a in axes)
+    keep = [a for a in range(x.ndim) if a not in axes]
+    rows = np.transpose(x, keep + list(axes)).reshape(-1, int(np.prod([x.shape[a] for a in axes])))
+    slack = FORMATS[arr["dtype"]].eps / 2
+    for row in rows:
+        if not np.all(np.isfinite(row)) or not np.any(row):
+            continue
+        total = sum(Fraction(v) for v in row.tolist())
+        if abs(total - 1) > len(row) * slack:
+            return True
+    return False
+
+
+def has(arr: dict, value: float) -> bool:
+    """Whether the rounded array holds ``value`` (e.g. 0.0 or -inf)."""
+    import numpy as np
+
+    return bool(np.any(values(arr) == value))

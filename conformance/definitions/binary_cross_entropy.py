@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import mpmath
 
-from ._spec import LOW, Doc, F, Printed, Spec, grad
+from ._spec import F, LOW, Doc, Printed, Spec, grad, values
 
 FUNCTION = "binary_cross_entropy"
 POSITIONAL = ("input", "target")
@@ -21,6 +21,15 @@ def conventions(args, kwargs):
         "mean_divisor": "number of elements (nan when empty)",
         "output_dtype": "input dtype",
     }
+
+
+def convention_tags(args, kwargs):
+    p, t = values(args[0]), values(args[1])
+    tags = ["normalisation"] if kwargs["weight"] is not None and kwargs["reduction"] == "mean" else []
+    # log p or log(1 - p) below -100 where its coefficient is not 0: torch's clamp decides
+    if bool((((p < 3.7e-44) & (t != 0)) | ((p == 1) & (t != 1))).any()):
+        tags.append("clamp")
+    return tags
 
 
 _D000 = "000_8d2a940d624098e1.txt"

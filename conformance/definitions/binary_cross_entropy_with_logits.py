@@ -1,7 +1,7 @@
 """Cases for binary_cross_entropy_with_logits(input, target, *, weight=None,
 pos_weight=None, reduction="mean")."""
 
-from ._spec import LOW, Doc, F, Printed, Spec, grad
+from ._spec import F, LOW, Doc, Printed, Spec, grad
 
 FUNCTION = "binary_cross_entropy_with_logits"
 POSITIONAL = ("input", "target")
@@ -18,6 +18,11 @@ def conventions(args, kwargs):
         "mean_divisor": "number of elements (nan when empty)",
         "output_dtype": "input dtype",
     }
+
+
+def convention_tags(args, kwargs):
+    # torch's weighted mean divides by the number of elements, not the weights; libraries differ
+    return ("normalisation",) if kwargs["weight"] is not None and kwargs["reduction"] == "mean" else ()
 
 
 _D000 = "000_8d2a940d624098e1.txt"

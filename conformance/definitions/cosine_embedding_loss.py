@@ -1,5 +1,9 @@
 """Cases for cosine_embedding_loss(x1, x2, y, *, margin=0.0, reduction="mean")."""
 
+import contextlib
+
+import mpmath
+
 from ._spec import LOW, WIDE, F, I, Spec, grad
 
 FUNCTION = "cosine_embedding_loss"
@@ -18,6 +22,19 @@ def conventions(args, kwargs):
         "mean_divisor": "number of pairs (nan when empty)",
         "output_dtype": "input dtype",
     }
+
+
+@contextlib.contextmanager
+def without_eps():
+    """The oracle without torch's 1e-12 added to the squared norms (for the "eps" tag)."""
+    from ..oracle import cosine_embedding_loss as oracle
+
+    saved = oracle.EPS
+    oracle.EPS = mpmath.mpf(0)
+    try:
+        yield
+    finally:
+        oracle.EPS = saved
 
 
 _X1 = F([["1", "0", "2"], ["0.5", "-1", "0"], ["3", "1", "-2"], ["1", "1", "1"]])

@@ -1,7 +1,7 @@
 """Cases for cross_entropy(input, target, *, weight=None, ignore_index=-100,
 reduction="mean", label_smoothing=0.0)."""
 
-from ._spec import LOW, Doc, F, I, Printed, Spec, grad
+from ._spec import F, I, LOW, Doc, Printed, Spec, grad, has, unnormalised, values
 
 FUNCTION = "cross_entropy"
 POSITIONAL = ("input", "target")
@@ -35,6 +35,20 @@ def conventions(args, kwargs):
             "empty_mean": "nan",
         }
     return conv
+
+
+def convention_tags(args, kwargs):
+    x, t = args
+    tags = []
+    if kwargs["weight"] is not None and kwargs["reduction"] == "mean":
+        tags.append("normalisation")  # sum of w[target] (index targets) or positions (probabilities)
+    if t["dtype"] != "int64":
+        if unnormalised(t, 1 if len(t["shape"]) > 1 else 0):
+            tags += ["unnormalised", "normalisation"]  # lse - sum(q x) would assume sum(q) = 1
+        if kwargs["label_smoothing"] == 0 and has(x, float("-inf")) and \
+                bool(((values(t) == 0) & (values(x) == float("-inf"))).any()):
+            tags.append("zero-log-zero")  # 0 * log softmax = 0 * -inf
+    return tags
 
 
 _D000 = "000_8d2a940d624098e1.txt"

@@ -27,7 +27,7 @@ def specs():
              description="class 1 of sample 2: prediction on an empty mask, loss 1"),
         Spec("image", (X.IMAGE, X.IMAGE_LABELS), {"reduction": "none"}, tags=("kdim", "reduction-none")),
         Spec("empty_on_empty", (X.EMPTY, X.EMPTY), tags=("empty",), description="0 with smoothing"),
-        Spec("empty_on_empty_no_smoothing", (X.EMPTY, X.EMPTY), {"smooth": 0.0}, tags=("empty", "special"),
+        Spec("empty_on_empty_no_smoothing", (X.EMPTY, X.EMPTY), {"smooth": 0.0}, tags=("empty", "special", "undefined"),
              description="0/0 defined as 0: a perfect match"),
         Spec("prediction_on_empty_mask", (X.SOME, X.EMPTY), {"smooth": 1.0}, tags=("empty",),
              description="mass 1 on an empty mask: 1 / (1 + 1)"),

@@ -1,6 +1,6 @@
 """Cases for entropy(p, *, axis=-1)."""
 
-from ._spec import LOW, WIDE, Doc, F, Printed, Spec, grad
+from ._spec import F, LOW, WIDE, Doc, Printed, Spec, grad, has, unnormalised
 
 FUNCTION = "entropy"
 POSITIONAL = ("p",)
@@ -15,6 +15,14 @@ def conventions(args, kwargs):
         "axis": kwargs["axis"],
         "output_dtype": "input dtype",
     }
+
+
+def convention_tags(args, kwargs):
+    (p,) = args
+    tags = ["zero-log-zero"] if has(p, 0.0) else []
+    if unnormalised(p, kwargs["axis"]):
+        tags += ["unnormalised", "normalisation"]
+    return tags
 
 
 _D003 = "003_d7ea3b1a403fbfdc.txt"

@@ -24,7 +24,7 @@ def specs():
         Spec("soft_labels_sum", (X.PROBS, X.SOFT), {"smooth": 0.5, "reduction": "sum"},
              tags=("soft-target", "reduction-sum")),
         Spec("image", (X.IMAGE, X.IMAGE_LABELS), {"reduction": "none"}, tags=("kdim", "reduction-none")),
-        Spec("empty_on_empty_no_smoothing", (X.EMPTY, X.EMPTY), {"smooth": 0.0}, tags=("empty", "special"),
+        Spec("empty_on_empty_no_smoothing", (X.EMPTY, X.EMPTY), {"smooth": 0.0}, tags=("empty", "special", "undefined"),
              description="0/0 defined as 0: a perfect match"),
         Spec("prediction_on_empty_mask", (X.SOME, X.EMPTY), {"smooth": 3.0}, tags=("empty",),
              description="mass 1 on an empty mask: 1 / (1 + 3)"),

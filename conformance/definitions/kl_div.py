@@ -2,7 +2,7 @@
 
 import mpmath
 
-from ._spec import LOW, WIDE, F, Spec, grad
+from ._spec import F, LOW, WIDE, Spec, grad, has
 
 FUNCTION = "kl_div"
 POSITIONAL = ("input", "target")
@@ -20,6 +20,12 @@ def conventions(args, kwargs):
         "batchmean_divisor": "input.shape[0] (a 0-d input is its own sum; an empty batch is nan)",
         "output_dtype": "input dtype",
     }
+
+
+def convention_tags(args, kwargs):
+    t = args[1]
+    zero = has(t, float("-inf")) if kwargs["log_target"] else has(t, 0.0)
+    return ("zero-log-zero",) if zero else ()  # a zero target contributes 0, whatever the input
 
 
 def _log(*values):

@@ -1,6 +1,6 @@
 """Cases for kl_divergence(p, q, *, axis=-1)."""
 
-from ._spec import LOW, WIDE, F, Spec, grad
+from ._spec import F, LOW, WIDE, Spec, grad, has, unnormalised
 
 FUNCTION = "kl_divergence"
 POSITIONAL = ("p", "q")
@@ -15,6 +15,14 @@ def conventions(args, kwargs):
         "axis": kwargs["axis"],
         "output_dtype": "p's dtype",
     }
+
+
+def convention_tags(args, kwargs):
+    p, q = args
+    tags = ["zero-log-zero"] if has(p, 0.0) else []  # 0 log(0 / q) = 0
+    if unnormalised(p, kwargs["axis"]) or unnormalised(q, kwargs["axis"]):
+        tags += ["unnormalised", "normalisation"]
+    return tags
 
 
 _P = F([["0.4", "0.1", "0.25", "0.25"], ["0.4", "0.1", "0.25", "0.25"]])

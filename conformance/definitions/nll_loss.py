@@ -1,6 +1,6 @@
 """Cases for nll_loss(input, target, *, weight=None, ignore_index=-100, reduction="mean")."""
 
-from ._spec import LOW, Doc, F, I, Printed, Spec, grad
+from ._spec import F, I, LOW, Doc, Printed, Spec, grad
 
 FUNCTION = "nll_loss"
 POSITIONAL = ("input", "target")
@@ -20,6 +20,11 @@ def conventions(args, kwargs):
         "all_ignored_or_empty_mean": "nan (0/0)",
         "output_dtype": "input dtype",
     }
+
+
+def convention_tags(args, kwargs):
+    # torch's weighted mean divides by the sum of w[target]; libraries differ
+    return ("normalisation",) if kwargs["weight"] is not None and kwargs["reduction"] == "mean" else ()
 
 
 _D000 = "000_8d2a940d624098e1.txt"

@@ -1,7 +1,7 @@
 """Cases for softmax_focal_loss(input, target, *, gamma=2.0, weight=None,
 ignore_index=-100, reduction="mean")."""
 
-from ._spec import LOW, WIDE, F, I, Spec, grad
+from ._spec import F, I, LOW, WIDE, Spec, grad
 
 FUNCTION = "softmax_focal_loss"
 POSITIONAL = ("input", "target")
@@ -25,6 +25,11 @@ def conventions(args, kwargs):
         "reduction": kwargs["reduction"],
         "output_dtype": "input dtype",
     }
+
+
+def convention_tags(args, kwargs):
+    # torch's weighted mean divides by the sum of w[target]; libraries differ
+    return ("normalisation",) if kwargs["weight"] is not None and kwargs["reduction"] == "mean" else ()
 
 
 _X = F([["2", "1", "0.1"], ["-0.5", "1.5", "0.25"], ["0", "0", "0"], ["3", "-2", "0.5"]])

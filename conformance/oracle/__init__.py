@@ -18,7 +18,7 @@ from collections.abc import Callable
 import mpmath
 import numpy as np
 
-__all__ = ["DPS", "evaluate", "functions", "get", "gradient", "register"]
+__all__ = ["DPS", "evaluate", "functions", "get", "gradient", "register", "register_terms", "terms"]
 
 #: Decimal digits the generator evaluates the oracle with.
 DPS = 60
@@ -28,6 +28,7 @@ DPS = 60
 GRAD_DPS = 400
 
 _REGISTRY: dict[str, Callable] = {}
+_TERMS: dict[str, Callable] = {}
 _loaded = False
 
 
@@ -38,6 +39,35 @@ def register(fn: Callable) -> Callable:
         raise ValueError(msg)
     _REGISTRY[fn.__name__] = fn
     return fn
+
+
+def register_terms(name: str) -> Callable[[Callable], Callable]:
+    """Decorator: ``fn`` (the signature of the oracle ``name``) returns, with the value's
+    shape, the sum of the magnitudes of the terms whose signed sum the value is.
+
+    Register one where the definition adds terms of both signs that a careful
+    implementation must compute one by one (rounded in the dtype) and cannot
+    rearrange to avoid the cancellation, e.g. kl_div's sum of p (log p - x).
+    Cancellation a careful implementation avoids (log1p, a difference of exact
+    inputs) stays inside one term.
+    """
+
+    def deco(fn: Callable) -> Callable:
+        if name in _TERMS and _TERMS[name] is not fn:
+            msg = f"two terms functions for {name!r}"
+            raise ValueError(msg)
+        _TERMS[name] = fn
+        return fn
+
+    return deco
+
+
+def terms(name: str, args: list, kwargs: dict):
+    """The sum of the magnitudes of the terms of ``name``'s value, or None when the
+    function registers no terms (its value is not a cancelling sum)."""
+    _load()
+    fn = _TERMS.get(name)
+    return None if fn is None else fn(*args, **kwargs)
 
 
 def _load() -> None:
