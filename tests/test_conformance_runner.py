@@ -384,7 +384,7 @@ def test_avoidable_cancellation_is_never_measured_against_terms():
 
 
 def _tversky(*, swapped: bool):
-    def tversky_loss(input, target, *, alpha, beta, gamma, smooth, reduction):
+    def tversky_loss(input, target, *, alpha=0.5, beta=0.5, gamma=1.0, smooth=1.0, reduction="mean"):
         c = input.shape[1]
         t = (target[:, None] == np.arange(c).reshape((1, c) + (1,) * (input.ndim - 2))).astype(input.dtype)
         axes = tuple(range(2, input.ndim))
@@ -400,7 +400,7 @@ def _tversky(*, swapped: bool):
 
 
 def _triplet(*, signed: bool):
-    def triplet_margin_loss(anchor, positive, negative, *, margin, p, eps, swap, reduction):
+    def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
         def dist(x, y):
             d = x - y + eps
             with np.errstate(invalid="ignore"):
@@ -437,7 +437,7 @@ def test_polyloss_passes_the_new_cases(backend):
     assert report.ok and report.passed > 0, [(r.id, r.reason) for r in report.failures()]
 
 
-def _giou_without_eps(boxes1, boxes2, *, reduction, eps):
+def _giou_without_eps(boxes1, boxes2, *, reduction="mean", eps=1e-7):
     """torchvision's generalized_box_iou_loss with its eps left out (a library without one)."""
     x1, y1, x2, y2 = np.moveaxis(boxes1, -1, 0)
     u1, v1, u2, v2 = np.moveaxis(boxes2, -1, 0)
@@ -452,7 +452,7 @@ def _giou_without_eps(boxes1, boxes2, *, reduction, eps):
     return loss.sum() if reduction == "sum" else loss
 
 
-def _kl_div_textbook(input, target, *, reduction, log_target):
+def _kl_div_textbook(input, target, *, reduction="mean", log_target=False):
     """p (log p - x) as written: 0 log 0 is nan, not 0 (no zero-log-zero convention)."""
     with np.errstate(all="ignore"):
         out = np.exp(target) * (target - input) if log_target else target * (np.log(target) - input)
