@@ -325,10 +325,10 @@ def nll_loss(
     x, w = _to(xp, input, work), _to(xp, weight, work)
     w = None if w is None else poison(xp, w, bad_weight)
     x, safe, valid, w_t = _class_targets(xp, x, target, w, ignore_index, work)
-    fast = _fast.nll_loss(xp, x, safe, valid, w, ignore_index, reduction)
-    if fast is not None:
-        return finish(xp, _unbatch(fast, unbatched, reduction), dtype)
-    out = _reduce_counted(xp, -(w_t * _pick(xp, x, safe)), valid, w_t, w is not None, reduction)
+    loss = _fast.nll_loss(xp, x, safe, valid, w, ignore_index)
+    if loss is None:
+        loss = -(w_t * _pick(xp, x, safe))
+    out = _reduce_counted(xp, loss, valid, w_t, w is not None, reduction)
     return finish(xp, _unbatch(out, unbatched, reduction), dtype)
 
 

@@ -11,7 +11,7 @@ run (another backend, an option the fast path does not cover, a traced tensor, o
 ``cross_entropy_probabilities``  per-position loss before reduction
 ``binary_cross_entropy_with_logits``  the reduced loss
 ``binary_cross_entropy``             elementwise loss
-``nll_loss``                     the reduced loss (torch's native kernel)
+``nll_loss``                     per-position loss before reduction (torch's native kernel)
 
 Backends:
 
@@ -33,7 +33,6 @@ from typing import Any
 import array_api_compat as compat
 
 from .._config import get_option
-from .._reduction import reduce
 
 __all__ = [
     "enabled",
@@ -134,8 +133,7 @@ def binary_cross_entropy_with_logits(
     if kind == "numpy":
         from . import _numpy
 
-        loss = _numpy.binary_cross_entropy_with_logits(z, y, weight, pos_weight, check_target)
-        return None if loss is None else reduce(loss, reduction, xp=xp)
+        return _numpy.binary_cross_entropy_with_logits(z, y, weight, pos_weight, reduction, check_target)
     return None
 
 
@@ -148,8 +146,8 @@ def binary_cross_entropy(xp: Any, p: Any, y: Any, weight: Any) -> Any:
     return _torch.binary_cross_entropy(p, y, weight)
 
 
-def nll_loss(xp: Any, x: Any, safe: Any, valid: Any, weight: Any, ignore_index: int, reduction: str) -> Any:
-    """The reduced NLL loss from torch's native kernel, or ``None``.
+def nll_loss(xp: Any, x: Any, safe: Any, valid: Any, weight: Any, ignore_index: int) -> Any:
+    """The per-position NLL loss from torch's native kernel (0 where ignored), or ``None``.
 
     ``x`` batched (N, C, d1, ...) in the compute dtype; ``safe`` the validated targets
     (in range), ``valid`` where they are not ``ignore_index`` (``None``: everywhere).
@@ -158,7 +156,7 @@ def nll_loss(xp: Any, x: Any, safe: Any, valid: Any, weight: Any, ignore_index: 
         return None
     from . import _torch
 
-    return _torch.nll_loss(x, safe, valid, weight, ignore_index, reduction)
+    return _torch.nll_loss(x, safe, valid, weight, ignore_index)
 
 
 def _nbytes(xp: Any, x: Any) -> int:

@@ -365,28 +365,52 @@ def _probability_loss(x: Any, q: Any, weight: Any, eps: float) -> Any:
 # -- binary cross entropy on logits -----------------------------------------------------
 
 
-def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any, check_target: Any) -> Any:
-    """``(1 - y) softplus(z) + p y softplus(-z)``, blockwise with in-place ufuncs.
+def binary_cross_entropy_with_logits(
+    z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str, check_target: Any
+) -> Any:
+    """``(1 - y) softplus(z) + p y softplus(-z)``, blockwise with in-place ufuncs, reduced.
 
     With ``l = log1p(exp(-|z|))``: ``softplus(z) = max(z, 0) + l``; without
     ``pos_weight`` the loss is ``l + |z| (1 - y if z >= 0 else y)`` -- every term >= 0.
+    For ``"mean"`` and ``"sum"`` each block is summed while it is in cache; only when the
+    sum of those partial sums is not finite (a term beyond ``max / n``, or NaN) is the
+    loss reduced again by the overflow-safe :func:`polyloss._reduction.reduce`.
     """
     if not _plain(z, y, weight, pos_weight) or z.ndim == 0 or z.size == 0:
         return None
     out = np.empty(z.shape, dtype=z.dtype)
     n0 = z.shape[0]
 
-    def rows(r: slice) -> None:
+    def rows(r: slice) -> list[Any]:
         w, pw = (rows_of(a, z.ndim, n0, r) for a in (weight, pos_weight))
-        _bce_logits_blocks(z[r], y[r], w, pw, out[r], check_target)
+        return _bce_logits_blocks(z[r], y[r], w, pw, out[r], check_target, reduction != "none")
 
-    _by_rows(n0, z.size, rows)
-    return out
+    parts = _by_rows(n0, z.size, rows)
+    if reduction == "none":
+        return out
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(np.asarray([p for part in parts for p in part], dtype=z.dtype))
+    if not np.isfinite(total):  # host values: reading them costs nothing
+        from .._reduction import reduce
+
+        with np.errstate(over="ignore"):  # a true sum beyond the float range is inf, quietly (as torch)
+            return reduce(out, reduction, xp=_namespace())
+    return np.asarray(total if reduction == "sum" else total / z.size)
 
 
-def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, check_target: Any) -> None:
+def _namespace() -> Any:
+    from .._xp import namespace
+
+    return namespace(np.empty(0))
+
+
+def _bce_logits_blocks(
+    z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, check_target: Any, partial_sums: bool
+) -> list[Any]:
+    """Write the loss into ``out``; returns the sum of each block (with ``partial_sums``)."""
     n0 = z.shape[0]
     scratch = None
+    sums = []
     with np.errstate(over="ignore"):  # a loss beyond the float range is inf, quietly (as torch)
         for sl in row_slices(n0, z.size // n0, BLOCK_ELEMENTS):
             zb, yb, ob = z[sl], y[sl], out[sl]
@@ -416,3 +440,6 @@ def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any, c
                 c += a
             if weight is not None:
                 ob *= rows_of(weight, z.ndim, n0, sl)
+            if partial_sums:
+                sums.append(np.add.reduce(ob, axis=None))
+    return sums

@@ -34,6 +34,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from .._reduction import combine_scaled, finish_sum, scaled_sum
 from ._blocked import row_slices, rows_of
 
 __all__ = [
@@ -332,11 +333,16 @@ def _binary_blocks(z: Any, *others: Any) -> list[tuple[slice, Any, tuple[Any, ..
     return [(sl, z[sl], tuple(rows_of(a, z.ndim, n0, sl) for a in others)) for sl in row_slices(n0, per_row, block)]
 
 
-def _bce_logits_generic(zb: Any, yb: Any, wb: Any, pb: Any) -> Any:
-    from .._classification import _bce_with_logits_terms
+def _namespace(t: Any) -> Any:
     from .._xp import namespace
 
-    return _bce_with_logits_terms(namespace(zb), zb, yb, wb, pb)
+    return namespace(t)
+
+
+def _bce_logits_generic(zb: Any, yb: Any, wb: Any, pb: Any) -> Any:
+    from .._classification import _bce_with_logits_terms
+
+    return _bce_with_logits_terms(_namespace(zb), zb, yb, wb, pb)
 
 
 class _Scratch:
@@ -420,25 +426,36 @@ class _BCEWithLogits(torch.autograd.Function):
             sums.append(total)
             tails.append(tail)
         check_target(torch.stack(extremes))
-        # blocks beyond the sigmoid kernel's range (or with NaN) take the generic formula
+        # blocks beyond the sigmoid kernel's range (or with NaN) take the generic formula;
+        # so do blocks whose sum is not finite (huge weights), summed without overflow there
         in_range = _stacked(z_max) <= _SIGMOID_RANGE[z.dtype]
+        if out is None:
+            in_range = in_range & torch.isfinite(_stacked(sums))
         generic = [False] * len(blocks) if bool(in_range.all()) else [not bool(v) for v in in_range.reshape(-1)]
+        scales = [1.0] * len(blocks)
         for i, (sl, zb, (yb, wb, pb)) in enumerate(blocks):
             if generic[i]:
                 loss = _bce_logits_generic(zb, yb, wb, pb)
                 if out is None:
-                    sums[i], tails[i] = loss.sum(), None
+                    (sums[i],), scales[i] = scaled_sum(_namespace(zb), loss)
+                    tails[i] = None
                 else:
                     out[sl] = loss
         ctx.save_for_backward(z, y, weight, pos_weight)
         ctx.reduction, ctx.generic = reduction, generic
         if out is not None:
             return out
-        total = _stacked(sums).sum()
         tails = [t for t in tails if t is not None]
+        if len(sums) == 1 and isinstance(scales[0], float):  # one in-range block: its sum is finite
+            total = sums[0] - tails[0] if tails else sums[0]
+            return total / z.numel() if reduction == "mean" else total
+        # the blocks' sums, added without overflow; the tails (sums of -l >= -log 2 per
+        # element) are small next to any sum that needs scaling
+        xp = _namespace(z)
+        total, scale = combine_scaled(xp, sums, scales)
         if tails:
-            total = total - _stacked(tails).sum()
-        return total / z.numel() if reduction == "mean" else total
+            total = total - _stacked(tails).sum() * scale
+        return finish_sum(total, scale, reduction, z.numel())
 
     @staticmethod
     def backward(ctx, g):
@@ -503,8 +520,9 @@ def binary_cross_entropy(p: Any, y: Any, weight: Any) -> Any:
     return _BinaryCrossEntropy.apply(p, y, weight)
 
 
-def nll_loss(x: Any, safe: Any, valid: Any, weight: Any, ignore_index: int, reduction: str) -> Any:
+def nll_loss(x: Any, safe: Any, valid: Any, weight: Any, ignore_index: int) -> Any:
     if not _usable(x, safe, weight, grad_ok=(x,)):
         return None
     target = safe if valid is None else torch.where(valid, safe, ignore_index)
-    return F.nll_loss(x, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    # unreduced: the caller's overflow-safe reduction divides by the counted weights
+    return F.nll_loss(x, target, weight=weight, ignore_index=ignore_index, reduction="none")
