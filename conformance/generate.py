@@ -38,7 +38,7 @@ from .definitions._spec import Arr, Printed, Spec
 __all__ = ["CASE_SET_VERSION", "generate", "main"]
 
 #: Bump when cases are added, removed or changed.
-CASE_SET_VERSION = "1.2.0"
+CASE_SET_VERSION = "1.3.0"
 EXPECTED_DIGITS = 40
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_CASES_DIR = PACKAGE_DIR / "cases"
