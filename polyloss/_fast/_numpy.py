@@ -388,8 +388,9 @@ def binary_cross_entropy_with_logits(
     parts = _by_rows(n0, z.size, rows)
     if reduction == "none":
         return out
+    sums = [p for part in parts for p in part]
     with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(np.asarray([p for part in parts for p in part], dtype=z.dtype))
+        total = sums[0] if len(sums) == 1 else np.add.reduce(np.asarray(sums, dtype=z.dtype))
     if not np.isfinite(total):  # host values: reading them costs nothing
         from .._reduction import reduce
 

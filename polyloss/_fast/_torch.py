@@ -429,7 +429,8 @@ class _BCEWithLogits(torch.autograd.Function):
         # blocks beyond the sigmoid kernel's range (or with NaN) take the generic formula;
         # so do blocks whose sum is not finite (huge weights), summed without overflow there
         in_range = _stacked(z_max) <= _SIGMOID_RANGE[z.dtype]
-        if out is None:
+        weighted = weight is not None or pos_weight is not None
+        if out is None and weighted:  # unweighted, a term in range is below 81: no block sum overflows
             in_range = in_range & torch.isfinite(_stacked(sums))
         generic = [False] * len(blocks) if bool(in_range.all()) else [not bool(v) for v in in_range.reshape(-1)]
         scales = [1.0] * len(blocks)
@@ -446,8 +447,11 @@ class _BCEWithLogits(torch.autograd.Function):
         if out is not None:
             return out
         tails = [t for t in tails if t is not None]
-        if len(sums) == 1 and isinstance(scales[0], float):  # one in-range block: its sum is finite
-            total = sums[0] - tails[0] if tails else sums[0]
+        if not weighted and not any(generic) or len(sums) == 1 and not generic[0]:
+            # every term below 81 (or one block whose sum is finite): the plain sum is finite
+            total = _stacked(sums).sum()
+            if tails:
+                total = total - _stacked(tails).sum()
             return total / z.numel() if reduction == "mean" else total
         # the blocks' sums, added without overflow; the tails (sums of -l >= -log 2 per
         # element) are small next to any sum that needs scaling
