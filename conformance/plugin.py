@@ -82,6 +82,7 @@ class _State:
         self.adapter = resolve(opt("conformance_adapter"), backend=opt("conformance_backend"))
         self.tier = opt("conformance_tier")
         case_set = load_cases()
+        self.case_set_version = case_set.version
         self.cases = case_set.select(functions=_split(opt("conformance_function")),
                                      dtypes=_split(opt("conformance_dtype")), tags=_split(opt("conformance_tag")),
                                      exclude_tags=_split(opt("conformance_exclude_tag")))
@@ -112,7 +113,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if _STASH_KEY is None or _STASH_KEY not in config.stash:
         return None
     st = config.stash[_STASH_KEY]
-    return (f"polyloss-conformance: adapter {getattr(st.adapter, 'name', st.adapter)!s}, {len(st.cases)} cases, "
+    from . import DISTRIBUTION, __version__
+
+    return (f"polyloss-conformance ({DISTRIBUTION} {__version__}, case set {st.case_set_version}): "
+            f"adapter {getattr(st.adapter, 'name', st.adapter)!s}, {len(st.cases)} cases, "
             f"tier {st.tier}, {len(st.xfail)} expected failures")
 
 

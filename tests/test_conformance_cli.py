@@ -94,3 +94,24 @@ def test_module_entry_point_and_console_script(tmp_path):
     proc = subprocess.run([script, "--adapter", "naive", "--function", "softmax", "--tag", "overflow"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1
+
+
+def test_version_names_the_distribution_and_the_case_set(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith(f"(polyloss-xp {version('polyloss-xp')}), case set {load_cases().version}"), first
+
+
+@pytest.mark.parametrize(
+    ("argv0", "prog"),
+    [("/venv/bin/polyloss-conformance", "polyloss-conformance"), ("/src/conformance/__main__.py", "python -m conformance")],
+)
+def test_help_names_the_program_as_invoked(capsys, monkeypatch, argv0, prog):
+    monkeypatch.setattr(sys, "argv", [argv0, "--help"])
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert capsys.readouterr().out.startswith(f"usage: {prog} ")

@@ -1,8 +1,9 @@
 """Every example in the documentation runs: docstring examples and the docs/ pages' code.
 
 (a) The ``Examples`` of every public polyloss name are run as doctests (NumPy).
-(b) The ```python blocks of ``docs/*.md`` are executed in order, one namespace per page
-    (a later block may use what an earlier one defined). A block that imports a library
+(b) The ```python blocks of ``docs/*.md`` and ``README.md`` are each executed by itself,
+    in a fresh namespace, as a reader who copies one block runs it: every block imports
+    and defines what it uses. A block that imports a library
     that is not installed, or needs a GPU that is not there, is skipped with the reason;
     a block preceded by ``<!-- docs-test: skip REASON -->`` is skipped with REASON.
 
@@ -133,8 +134,8 @@ def _missing_requirement(code: str) -> str | None:
 
 
 PAGES = sorted(DOCS.glob("*.md"))
-BLOCKS = [b for page in PAGES for b in python_blocks(page)]
-_NAMESPACES: dict[str, dict] = {}
+README = ROOT / "README.md"
+BLOCKS = [b for page in PAGES for b in python_blocks(page)] + python_blocks(README)
 
 
 def test_docs_have_python_examples() -> None:
@@ -149,9 +150,9 @@ def test_docs_code_block(block: Block) -> None:
     reason = _missing_requirement(block.code)
     if reason:
         pytest.skip(reason)
-    ns = _NAMESPACES.setdefault(block.page, {"__name__": f"docs_{Path(block.page).stem}"})
-    code = compile(block.code, f"docs/{block.id}", "exec")
-    exec(code, ns)
+    ns = {"__name__": f"docs_{Path(block.page).stem}"}  # fresh: the block runs by itself
+    where = block.id if block.page == README.name else f"docs/{block.id}"
+    exec(compile(block.code, where, "exec"), ns)
 
 
 # -- the generators under docs/gen (the fast ones; nox -s docs runs them all) ------------
