@@ -78,3 +78,47 @@ def docs(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "--no-deps", "jupyter-server-mathjax>=0.2.6")
     session.run("python", "docs/gen/run_all.py")
     session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session(default=False)
+def package(session: nox.Session) -> None:
+    """Build the sdist and the wheel, check what they ship, install the wheel and run its CLI."""
+    import tarfile
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    session.install("build")
+    out = Path(tempfile.mkdtemp(prefix="polyloss-dist-"))
+    session.run("python", "-m", "build", "--outdir", str(out), ".", silent=True)
+    (sdist,), (wheel,) = sorted(out.glob("*.tar.gz")), sorted(out.glob("*.whl"))
+    with tarfile.open(sdist) as tar:
+        in_sdist = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    with zipfile.ZipFile(wheel) as zf:
+        in_wheel = set(zf.namelist())
+        meta = next(zf.read(n).decode() for n in in_wheel if n.endswith(".dist-info/METADATA"))
+    problems = []
+    if "License-Expression: BSD-3-Clause" not in meta.splitlines():
+        problems.append("wheel METADATA lacks 'License-Expression: BSD-3-Clause'")
+    if "LICENSE" not in in_sdist:
+        problems.append("sdist lacks LICENSE")
+    if not any(n.endswith(".dist-info/licenses/LICENSE") for n in in_wheel):
+        problems.append("wheel lacks LICENSE")
+    shipped = Path("conformance/cases")
+    for name in ["conformance/README.md", "conformance/schema.json", "polyloss/py.typed",
+                 *(f"conformance/cases/{p.name}" for p in shipped.glob("*.json"))]:
+        for what, names in (("sdist", in_sdist), ("wheel", in_wheel)):
+            if name not in names:
+                problems.append(f"{what} lacks {name}")
+    # the test suite: all of it or none of it (none: it needs the checkout around it)
+    tests = sorted(n for n in in_sdist | in_wheel if n.startswith("tests/"))
+    if tests:
+        problems.append(f"a part of the test suite is shipped: {tests[:5]}")
+    if problems:
+        session.error("; ".join(problems))
+    session.install(*CONSTRAINTS, f"{wheel}[conformance]", "--force-reinstall")
+    version = session.run("polyloss-conformance", "--version", silent=True)
+    meta_version = next(line.split(": ", 1)[1] for line in meta.splitlines() if line.startswith("Version: "))
+    if not version.startswith(f"polyloss-conformance (polyloss-xp {meta_version}), case set "):
+        session.error(f"polyloss-conformance --version printed {version!r}")
+    session.log(f"{sdist.name} ({len(in_sdist)} files), {wheel.name} ({len(in_wheel)} files): ok; {version.splitlines()[0]}")
