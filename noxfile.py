@@ -54,12 +54,21 @@ def tests(session: nox.Session, backend: str) -> None:
 @nox.session(default=False)
 @nox.parametrize("backend", ["numpy", "torch", "jax"])
 def bench(session: nox.Session, backend: str) -> None:
-    """Benchmark polyloss against its peers on one backend (JSON in .benchmarks/; then benchmarks/report.py)."""
+    """Benchmark polyloss against its peers on one backend (JSON in .benchmarks/; then nox -s bench_report)."""
     _install(session, [BACKENDS[backend]], "bench-jax" if backend == "jax" else "bench")
     session.run(
         "pytest", "benchmarks", "-p", "no:randomly", f"--benchmark-json=.benchmarks/{backend}.json",
         *session.posargs, env={"POLYLOSS_BACKEND": backend},
     )
+
+
+@nox.session(default=False)
+def bench_report(session: nox.Session) -> None:
+    """Benchmark page and plot from JSON files: nox -s bench_report -- [--out docs] .benchmarks/*.json."""
+    if not session.posargs:
+        session.error("name the pytest-benchmark JSON files: nox -s bench_report -- .benchmarks/numpy.json")
+    session.install(*CONSTRAINTS, *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.run("python", "benchmarks/report.py", *session.posargs)
 
 
 @nox.session
