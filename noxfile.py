@@ -82,11 +82,18 @@ def conformance(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the documentation site into site/: generate plots, tables and the API page, then mkdocs --strict."""
     _install(session, [BACKENDS[b] for b in CPU_BACKENDS] + ["conformance"], "docs")
-    # MathJax, bundled into the site so that formulas render offline (docs/gen/hooks.py copies it);
-    # only the package's static files are used, so not its Jupyter server dependencies.
-    session.install(*CONSTRAINTS, "--no-deps", "jupyter-server-mathjax>=0.2.6")
+    # MathJax 3, bundled into the site so that formulas render offline (docs/gen/hooks.py copies
+    # it); only the package's static files are used, so not its Django dependencies.
+    session.install(*CONSTRAINTS, "--no-deps", "django-static-mathjax>=3.2.2,<4")
     session.run("python", "docs/gen/run_all.py")
     session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session(default=False)
+def site_check(session: nox.Session) -> None:
+    """Open every page of the built site/ in headless Chromium: fail on console errors and broken links."""
+    session.install(*CONSTRAINTS, "websockets>=13")
+    session.run("python", "docs/gen/check_site.py", *session.posargs)
 
 
 @nox.session(default=False)

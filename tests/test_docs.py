@@ -223,3 +223,49 @@ def test_skip_detection() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+# -- the site check (docs/gen/check_site.py; nox -s site_check runs it on the built site) --
+
+
+def test_site_check_reports_console_errors_and_broken_links(gen, tmp_path: Path) -> None:
+    check_site = gen("check_site")
+    events = [
+        {"method": "Runtime.consoleAPICalled", "params": {"type": "error", "args": [{"value": "boom"}]}},
+        {"method": "Runtime.consoleAPICalled", "params": {"type": "log", "args": [{"value": "fine"}]}},
+        {"method": "Log.entryAdded", "params": {"entry": {"level": "error", "source": "network", "text": "404",
+                                                          "url": "http://127.0.0.1:1/x.woff"}}},
+        {"method": "Network.requestWillBeSent", "params": {"requestId": "1", "request": {"url": "http://127.0.0.1:1/a.js"}}},
+        {"method": "Network.loadingFailed", "params": {"requestId": "1", "errorText": "net::ERR_FAILED"}},
+    ]
+    assert check_site._problems_of(events) == [
+        "console.error: boom",
+        "browser log (network): 404 http://127.0.0.1:1/x.woff",
+        "request failed (net::ERR_FAILED): http://127.0.0.1:1/a.js",
+    ]
+    (tmp_path / "page").mkdir()
+    (tmp_path / "page" / "index.html").write_text("<h2 id='here'>x</h2>")
+    base = "http://127.0.0.1:1/"
+    assert check_site._target_file(tmp_path, base, base + "page/") == tmp_path / "page" / "index.html"
+    assert check_site._target_file(tmp_path, base, base + "missing/") is None
+
+
+def test_site_check_in_a_browser(gen, tmp_path: Path) -> None:
+    """The whole check on a two-page site with one console error and one broken link."""
+    pytest.importorskip("websockets", reason="the DevTools client of the site check (nox -s site_check)")
+    import shutil
+
+    if not any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")):
+        pytest.skip("no Chromium here (nox -s site_check runs the check where one is installed)")
+    check_site = gen("check_site")
+    icon = "<head><link rel='icon' href='data:,'></head>"  # no request for /favicon.ico
+    (tmp_path / "index.html").write_text(
+        f"<html>{icon}<body><h1 id='top'>ok</h1><a href='other.html#top'>fine</a></body></html>")
+    (tmp_path / "other.html").write_text(
+        f"<html>{icon}<body><h1 id='top'>x</h1><script>console.error('boom')</script>"
+        "<a href='index.html#nowhere'>bad anchor</a><a href='gone.html'>gone</a></body></html>")
+    problems = check_site.check(tmp_path)
+    assert any(p.startswith("other.html: console.error: boom") for p in problems), problems
+    assert any("broken anchor" in p and p.endswith("index.html#nowhere") for p in problems), problems
+    assert any("broken link" in p and p.endswith("gone.html") for p in problems), problems
+    assert not [p for p in problems if p.startswith("index.html")], problems
