@@ -12,7 +12,8 @@ fails on
   entry of level error (a failed font or script load is one);
 * a request that fails or answers with a status >= 400 (a missing asset);
 * a link to this site (``<a href>``) whose page does not exist, or whose ``#fragment``
-  names no element of that page.
+  names no element of that page;
+* a formula (``.arithmatex``) that MathJax has not typeset.
 
 Links to other sites are not followed (CI has no network); the site itself makes no
 request off 127.0.0.1 (MathJax is bundled), and one that it makes fails the check.
@@ -149,7 +150,11 @@ _SETTLE = """
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
   if (document.fonts && document.fonts.ready) { await document.fonts.ready; }
   await new Promise(r => setTimeout(r, 300));
-  return Array.from(document.querySelectorAll("a[href]"), a => a.href);
+  return {
+    links: Array.from(document.querySelectorAll("a[href]"), a => a.href),
+    formulas: document.querySelectorAll(".arithmatex").length,
+    typeset: document.querySelectorAll(".arithmatex mjx-container").length,
+  };
 })()
 """
 
@@ -213,10 +218,13 @@ def check(site: Path) -> list[str]:
             dt.events.clear()
             dt.call("Page.navigate", url=url)
             dt.wait_for("Page.loadEventFired")
-            links = dt.call("Runtime.evaluate", expression=_SETTLE, awaitPromise=True,
-                            returnByValue=True)["result"].get("value", [])
+            seen = dt.call("Runtime.evaluate", expression=_SETTLE, awaitPromise=True,
+                           returnByValue=True)["result"].get("value", {})
+            links = seen.get("links", [])
             dt.call("Runtime.evaluate", expression="0")  # collect the events that are pending
             found = _problems_of(dt.events)
+            if seen.get("formulas", 0) != seen.get("typeset", 0):
+                found.append(f"{seen.get('formulas')} formulas, {seen.get('typeset')} typeset by MathJax")
             for off in sorted({u for u in _requests(dt.events) if not u.startswith((base, "data:", "blob:"))}):
                 found.append(f"request off the site: {off}")
             for link in sorted(set(links)):
