@@ -61,12 +61,21 @@ def tests(session: nox.Session, backend: str) -> None:
 @nox.session(default=False)
 @nox.parametrize("backend", ["numpy", "torch", "jax"])
 def bench(session: nox.Session, backend: str) -> None:
-    """Benchmark polyloss against its peers on one backend (JSON in .benchmarks/; then benchmarks/report.py)."""
+    """Benchmark polyloss against its peers on one backend (JSON in .benchmarks/; then nox -s bench_report)."""
     _install(session, [BACKENDS[backend]], "bench-jax" if backend == "jax" else "bench")
     session.run(
         "pytest", "benchmarks", "-p", "no:randomly", f"--benchmark-json=.benchmarks/{backend}.json",
         *session.posargs, env={"POLYLOSS_BACKEND": backend},
     )
+
+
+@nox.session(default=False)
+def bench_report(session: nox.Session) -> None:
+    """Benchmark page and plot from JSON files: nox -s bench_report -- [--out docs] .benchmarks/*.json."""
+    if not session.posargs:
+        session.error("name the pytest-benchmark JSON files: nox -s bench_report -- .benchmarks/numpy.json")
+    session.install(*CONSTRAINTS, *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.run("python", "benchmarks/report.py", *session.posargs)
 
 
 @nox.session
@@ -87,9 +96,9 @@ def conformance(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the documentation site into site/: generate plots, tables and the API page, then mkdocs --strict."""
     _install(session, [BACKENDS[b] for b in CPU_BACKENDS] + ["conformance"], "docs")
-    # MathJax, bundled into the site so that formulas render offline (docs/gen/hooks.py copies it);
-    # only the package's static files are used, so not its Jupyter server dependencies.
-    session.install(*CONSTRAINTS, "--no-deps", "jupyter-server-mathjax>=0.2.6")
+    # MathJax 3, bundled into the site so that formulas render offline (docs/gen/hooks.py copies
+    # it); only the package's static files are used, so not its Django dependencies.
+    session.install(*CONSTRAINTS, "--no-deps", "django-static-mathjax>=3.2.2,<4")
     session.run("python", "docs/gen/run_all.py")
     session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
 
@@ -114,3 +123,52 @@ def peers(session: nox.Session) -> None:
         session.run("python", "-m", "conformance", "--adapter", name, "--tier", "reference", "--failures", "0",
                     "--json", out, success_codes=[0, 1])
 
+@nox.session(default=False)
+def site_check(session: nox.Session) -> None:
+    """Open every page of the built site/ in headless Chromium: fail on console errors and broken links."""
+    session.install(*CONSTRAINTS, "websockets>=13")
+    session.run("python", "docs/gen/check_site.py", *session.posargs)
+
+
+@nox.session(default=False)
+def package(session: nox.Session) -> None:
+    """Build the sdist and the wheel, check what they ship, install the wheel and run its CLI."""
+    import tarfile
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    session.install("build")
+    out = Path(tempfile.mkdtemp(prefix="polyloss-dist-"))
+    session.run("python", "-m", "build", "--outdir", str(out), ".", silent=True)
+    (sdist,), (wheel,) = sorted(out.glob("*.tar.gz")), sorted(out.glob("*.whl"))
+    with tarfile.open(sdist) as tar:
+        in_sdist = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    with zipfile.ZipFile(wheel) as zf:
+        in_wheel = set(zf.namelist())
+        meta = next(zf.read(n).decode() for n in in_wheel if n.endswith(".dist-info/METADATA"))
+    problems = []
+    if "License-Expression: BSD-3-Clause" not in meta.splitlines():
+        problems.append("wheel METADATA lacks 'License-Expression: BSD-3-Clause'")
+    if "LICENSE" not in in_sdist:
+        problems.append("sdist lacks LICENSE")
+    if not any(n.endswith(".dist-info/licenses/LICENSE") for n in in_wheel):
+        problems.append("wheel lacks LICENSE")
+    shipped = Path("conformance/cases")
+    for name in ["conformance/README.md", "conformance/schema.json", "polyloss/py.typed",
+                 *(f"conformance/cases/{p.name}" for p in shipped.glob("*.json"))]:
+        for what, names in (("sdist", in_sdist), ("wheel", in_wheel)):
+            if name not in names:
+                problems.append(f"{what} lacks {name}")
+    # the test suite: all of it or none of it (none: it needs the checkout around it)
+    tests = sorted(n for n in in_sdist | in_wheel if n.startswith("tests/"))
+    if tests:
+        problems.append(f"a part of the test suite is shipped: {tests[:5]}")
+    if problems:
+        session.error("; ".join(problems))
+    session.install(*CONSTRAINTS, f"{wheel}[conformance]", "--force-reinstall")
+    version = session.run("polyloss-conformance", "--version", silent=True)
+    meta_version = next(line.split(": ", 1)[1] for line in meta.splitlines() if line.startswith("Version: "))
+    if not version.startswith(f"polyloss-conformance (polyloss-xp {meta_version}), case set "):
+        session.error(f"polyloss-conformance --version printed {version!r}")
+    session.log(f"{sdist.name} ({len(in_sdist)} files), {wheel.name} ({len(in_wheel)} files): ok; {version.splitlines()[0]}")

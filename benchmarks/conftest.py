@@ -4,8 +4,9 @@ Run per backend (``nox -s "bench(backend='torch')"``), or directly::
 
     POLYLOSS_BACKEND=torch pytest benchmarks --benchmark-json=.benchmarks/torch.json
 
-then ``python benchmarks/report.py .benchmarks/*.json`` writes ``docs/benchmarks.md`` and
-``docs/img/benchmarks.png``.
+then ``nox -s bench_report -- .benchmarks/*.json`` writes the page and its plot into
+``.benchmarks/report/`` (``--out docs``: the committed ``docs/benchmarks.md`` and
+``docs/img/benchmarks.png``).
 
 Environment:
 

@@ -1,11 +1,18 @@
-"""Turn pytest-benchmark JSON files into docs/benchmarks.md and docs/img/benchmarks.png.
+"""Turn pytest-benchmark JSON files into a benchmarks page (Markdown) and its plot.
 
-    python benchmarks/report.py .benchmarks/numpy.json .benchmarks/torch.json .benchmarks/jax.json
+It needs matplotlib: run it through nox, which installs it (the ``bench`` dependency group)::
+
+    nox -s bench_report -- .benchmarks/numpy.json .benchmarks/torch.json .benchmarks/jax.json
+
+writes ``.benchmarks/report/benchmarks.md`` and ``.benchmarks/report/img/benchmarks.png``;
+``--out docs`` replaces the committed ``docs/benchmarks.md`` and ``docs/img/benchmarks.png``
+(only when asked).
 
 Every ratio is polyloss / peer of the medians of one group: the implementations of a
 group ran one after the other in the same session, on the same machine. The goals are
-those of issue 7; the machine description comes from the JSON (``benchmarks/conftest.py``
-records CPU model, cores, threads, load average and library versions).
+the :data:`GOALS` below; the machine description comes from the JSON
+(``benchmarks/conftest.py`` records CPU model, cores, threads, load average and library
+versions).
 """
 
 from __future__ import annotations
@@ -217,14 +224,15 @@ def fmt_load(v) -> str:
     return "?" if not v else "/".join(f"{x:.1f}" for x in v)
 
 
-def plot(groups, path: Path) -> None:
+def plot(groups, path: Path):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     backends = [b for b in ("torch", "numpy", "jax") if any(k[0] == b for k in groups)]
-    fig, axes = plt.subplots(1, len(backends), figsize=(5.2 * len(backends), 4.6), squeeze=False)
+    # wide enough for the legend (two columns) when there is one panel
+    fig, axes = plt.subplots(1, len(backends), figsize=(max(5.2 * len(backends), 7.0), 4.6), squeeze=False)
     colors = {"subject": "#3f51b5", "peer": "#e65100", "other": "#8d6e63", "reference": "#9e9e9e"}
     for ax, backend in zip(axes[0], backends):
         keys = sorted((k for k in groups if k[0] == backend and "polyloss" in groups[k]),
@@ -245,13 +253,16 @@ def plot(groups, path: Path) -> None:
         ax.set_ylabel("median time per element (ns)")
         ax.grid(axis="y", which="both", alpha=0.3)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors.values()]
-    fig.legend(handles, ["polyloss", "peer (torch.nn.functional / plain NumPy / optax)",
-                         "other peer (scipy logsumexp / jax.nn)", "polyloss, fast paths off"],
-               loc="upper center", ncol=4, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    # one legend column per backend panel's width: 4 across three panels, 2 (two rows) on one
+    legend = fig.legend(handles, ["polyloss", "peer (torch.nn.functional / plain NumPy / optax)",
+                                  "other peer (scipy logsumexp / jax.nn)", "polyloss, fast paths off"],
+                        loc="upper center", ncol=min(4, 2 * len(backends)), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.93 if len(backends) > 1 else 0.88))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
+    # "tight": the saved image grows to hold everything drawn, the legend included
+    fig.savefig(path, dpi=130, bbox_inches="tight", bbox_extra_artists=[legend])
     plt.close(fig)
+    return legend
 
 
 def secondary_text(paths: list[Path], label: str) -> str:
@@ -281,13 +292,16 @@ def write(paths: list[Path], out_md: Path, out_png: Path, others: list[tuple[str
 polyloss against its peers, measured side by side in one run per backend with
 [pytest-benchmark](https://pytest-benchmark.readthedocs.io): `torch.nn.functional`; the
 plain NumPy formulations and `scipy.special.logsumexp`; optax and `jax.nn` under
-`jax.jit`. Ratios are polyloss / peer of the medians (lower is better); the goals are
-those of issue 7. Reproduce with
+`jax.jit`. Ratios are polyloss / peer of the medians (lower is better); each goal is
+the largest ratio polyloss aims for. Reproduce with
 
 ```bash
 nox -s "bench(backend='torch')" "bench(backend='numpy')" "bench(backend='jax')"
-python benchmarks/report.py .benchmarks/torch.json .benchmarks/numpy.json .benchmarks/jax.json
+nox -s bench_report -- --out docs .benchmarks/torch.json .benchmarks/numpy.json .benchmarks/jax.json
 ```
+
+(`bench_report` runs `benchmarks/report.py` with matplotlib installed; without
+`--out docs` it writes into `.benchmarks/report/` and leaves this page alone.)
 
 (`POLYLOSS_BENCH_THREADS=2` pins torch's and XLA's intra-op threads,
 `POLYLOSS_BENCH_MALLOC=steady` gives every implementation warm memory;
@@ -324,13 +338,16 @@ are the meaningful numbers, and a goal is judged from one run.
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("json", nargs="+", type=Path, help="pytest-benchmark JSON files")
-    ap.add_argument("--md", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    ap.add_argument("--png", type=Path, default=ROOT / "docs" / "img" / "benchmarks.png")
+    ap.add_argument("--out", type=Path, default=ROOT / ".benchmarks" / "report", metavar="DIR",
+                    help="write DIR/benchmarks.md and DIR/img/benchmarks.png (default .benchmarks/report; "
+                         "'--out docs' replaces the committed page and plot)")
     ap.add_argument("--also", nargs="+", action="append", default=[], metavar=("LABEL", "JSON"),
                     help="another run: 'Title: description' then its JSON files (a goals table each)")
     args = ap.parse_args(argv)
-    write(args.json, args.md, args.png, [(a[0], [Path(f) for f in a[1:]]) for a in args.also])
-    print(f"wrote {args.md} and {args.png}")
+    md, png = args.out / "benchmarks.md", args.out / "img" / "benchmarks.png"
+    md.parent.mkdir(parents=True, exist_ok=True)
+    write(args.json, md, png, [(a[0], [Path(f) for f in a[1:]]) for a in args.also])
+    print(f"wrote {md} and {png}")
     return 0
 
 

@@ -8,13 +8,32 @@ against them, in ulps of the dtype, and compares with a per-dtype budget.
     >>> report = conformance.run("polyloss:numpy", dtypes=["float64"])   # doctest: +SKIP
     >>> report.ok, report.worst("float64").error_ulps                     # doctest: +SKIP
 
-See ``conformance/README.md`` for the case format, the adapters, the CLI
-(``python -m conformance``) and the pytest plugin.
+The package is part of the ``polyloss-xp`` distribution. ``README.md`` in this
+package's directory (shipped with it) describes the case format, the adapters, the CLI
+(``polyloss-conformance``, or ``python -m conformance``) and the pytest plugin
+(``polyloss_conformance``); ``polyloss-conformance --help`` lists the options.
+
+The import name ``conformance`` is not unique: an unrelated project of that name exists
+on the package index, and installing both into one environment makes one shadow the
+other. ``polyloss-conformance --version`` says which is imported.
 """
 
 from __future__ import annotations
 
-__version__ = "1.0.0"
+#: The distribution that ships this package; ``__version__`` is its version.
+DISTRIBUTION = "polyloss-xp"
+
+
+def _distribution_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # a checkout on sys.path, not installed
+        return "0+unknown"
+
+
+__version__ = _distribution_version()
 
 from ._cases import CASES_DIR, GROUPS, ArrayData, Case, CaseSet, load_cases, option_defaults
 from ._formats import FLOAT_DTYPES, FORMATS

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
+from . import DISTRIBUTION, __version__
 from ._cases import load_cases
 from ._formats import FLOAT_DTYPES
 from ._runner import BUDGETS, DTYPE_CONTRACTS, Report, check_function_names, run_cases, run_parallel
@@ -44,9 +44,32 @@ def _split(values: list[str] | None) -> list[str] | None:
     return out or None
 
 
+def _prog() -> str:
+    """The program as invoked: ``polyloss-conformance`` (the script) or ``python -m conformance``."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "python -m conformance" if name in ("", "-c", "__main__.py") else name
+
+
+class _Version(argparse.Action):
+    """``--version``: the distribution's version and the case set's, then exit."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0,
+                         help=f"print the versions of the {DISTRIBUTION} distribution and of the case set, then exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: object, values: object, option_string: object = None) -> None:
+        try:
+            cases = f"case set {load_cases().version}"
+        except Exception as exc:  # report the versions that are known
+            cases = f"case set not loadable ({type(exc).__name__}: {exc})"
+        where = os.path.dirname(os.path.abspath(__file__))
+        print(f"{parser.prog} ({DISTRIBUTION} {__version__}), {cases}\npackage: {where}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m conformance",
+        prog=_prog(),
         description="Run the polyloss golden-case conformance suite against an implementation and print a table "
                     "(rows: function x tag group; columns: pass, fail, skip, worst error vs budget).",
         epilog="Exit status 0: every case that ran passed; 1: some case failed, or a run validated nothing; "
@@ -76,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
                         "compilation dominates; 1 otherwise)")
     p.add_argument("--failures", type=int, default=30, metavar="N", help="list at most N failures per run (default 30)")
     p.add_argument("--list-tags", action="store_true", help="print the tags and how many cases carry each, then exit")
-    p.add_argument("--version", action="version", version=f"conformance {__version__}")
+    p.add_argument("--version", action=_Version)
     return p
 
 
@@ -197,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     if not cases:
         print("error: no case matches the selection: nothing was validated", file=sys.stderr)
         return 2
-    print(f"conformance {__version__}: {len(cases)} of {len(case_set)} cases (case set {case_set.version}, "
+    print(f"polyloss-conformance ({DISTRIBUTION} {__version__}): {len(cases)} of {len(case_set)} cases (case set {case_set.version}, "
           f"sha256 {case_set.sha256[:12]}), tier {args.tier}, budgets (ulp) "
           + ", ".join(f"{d} {b:g}" for d, b in BUDGETS[args.tier].items()))
     reports: list[Report] = []

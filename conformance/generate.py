@@ -45,7 +45,11 @@ EXPECTED_DIGITS = 40
 CONVENTION_TAGS = ("clamp", "eps", "zero-log-zero", "normalisation", "undefined")
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_CASES_DIR = PACKAGE_DIR / "cases"
-DEFAULT_ERRATA = PACKAGE_DIR.parent / "docs" / "errata.md"
+#: A source checkout (the repository's pyproject.toml and docs/ beside the package): only
+#: there does the generator write by default -- into the package's cases/ and docs/errata.md.
+#: Installed (site-packages), it writes only where --cases-dir and --errata say.
+IN_CHECKOUT = (PACKAGE_DIR.parent / "pyproject.toml").is_file() and (PACKAGE_DIR.parent / "docs").is_dir()
+DEFAULT_ERRATA = PACKAGE_DIR.parent / "docs" / "errata.md" if IN_CHECKOUT else None
 
 _SPECIAL = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan, "-0.0": -0.0}
 
@@ -583,10 +587,20 @@ def _targets(cases_dir: Path, errata: Path) -> dict[str, Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m conformance.generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the files on disk instead of writing")
-    parser.add_argument("--cases-dir", type=Path, default=DEFAULT_CASES_DIR)
-    parser.add_argument("--errata", type=Path, default=DEFAULT_ERRATA)
+    parser.add_argument("--cases-dir", type=Path, default=None,
+                        help="directory of the case files (default: the package's cases/; written there only "
+                             "in a source checkout)")
+    parser.add_argument("--errata", type=Path, default=DEFAULT_ERRATA,
+                        help="errata page (default: docs/errata.md of a source checkout; none when installed)")
     args = parser.parse_args(argv)
+    if not args.check and not IN_CHECKOUT and (args.cases_dir is None or args.errata is None):
+        parser.error("this is an installed copy of the package: name where to write with --cases-dir DIR "
+                     "and --errata FILE (by default the generator writes only into a source checkout)")
+    if args.cases_dir is None:
+        args.cases_dir = DEFAULT_CASES_DIR
     files = generate()
+    if args.errata is None:  # --check of an installed copy: the errata page is not shipped
+        files.pop("errata.md")
     paths = {rel: (args.errata if rel == "errata.md" else args.cases_dir / Path(rel).name) for rel in files}
     stale = sorted(set(p.name for p in args.cases_dir.glob("*.json")) - {Path(r).name for r in files if r != "errata.md"})
     if args.check:

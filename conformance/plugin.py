@@ -99,6 +99,7 @@ class _State:
             raise _UsageError(msg) from exc
         self.tier = opt("conformance_tier")
         self.dtype_contract = opt("conformance_dtype_contract")
+        self.case_set_version = case_set.version
         selected = case_set.select(functions=_split(opt("conformance_function")),
                                    dtypes=_split(opt("conformance_dtype")), tags=_split(opt("conformance_tag")),
                                    exclude_tags=_split(opt("conformance_exclude_tag")))
@@ -145,8 +146,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if st is None:
         return None
     name = getattr(st.adapter, "name", st.adapter)
-    lines = [f"polyloss-conformance: adapter {name!s}, {len(st.cases)} cases, tier {st.tier}, "
-             f"{len(st.xfail)} expected failures"]
+    from . import DISTRIBUTION, __version__
+
+    lines = [f"polyloss-conformance ({DISTRIBUTION} {__version__}, case set {st.case_set_version}): "
+             f"adapter {name!s}, {len(st.cases)} cases, tier {st.tier}, {len(st.xfail)} expected failures"]
     if st.lacking:
         lines.append(f"polyloss-conformance: not provided by {name!s} (not run): {', '.join(st.lacking)}")
     return lines

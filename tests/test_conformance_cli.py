@@ -109,3 +109,24 @@ def test_exclude_a_convention_by_tag(capsys):
     kept = [c for c in every if not {"eps", "undefined"} & set(c.tags)]
     assert 0 < len(kept) < len(every)
     assert f"{len(kept)} of {len(load_cases())} cases" in text
+
+
+def test_version_names_the_distribution_and_the_case_set(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith(f"(polyloss-xp {version('polyloss-xp')}), case set {load_cases().version}"), first
+
+
+@pytest.mark.parametrize(
+    ("argv0", "prog"),
+    [("/venv/bin/polyloss-conformance", "polyloss-conformance"), ("/src/conformance/__main__.py", "python -m conformance")],
+)
+def test_help_names_the_program_as_invoked(capsys, monkeypatch, argv0, prog):
+    monkeypatch.setattr(sys, "argv", [argv0, "--help"])
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert capsys.readouterr().out.startswith(f"usage: {prog} ")

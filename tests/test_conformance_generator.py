@@ -45,6 +45,23 @@ def test_generator_cli_check_and_write(generated, tmp_path, monkeypatch, capsys)
     assert generate.main(args) == 0 and not (cases / "stale.json").exists()
 
 
+def test_generator_installed_copy_writes_only_where_told(generated, tmp_path, monkeypatch, capsys):
+    """Installed (no checkout around the package), the default would be site-packages: refused."""
+    monkeypatch.setattr(generate, "generate", lambda: dict(generated))
+    monkeypatch.setattr(generate, "IN_CHECKOUT", False)
+    monkeypatch.setattr(generate, "DEFAULT_ERRATA", None)
+    with pytest.raises(SystemExit) as exit_:
+        generate.main([])
+    assert exit_.value.code == 2
+    assert "--cases-dir DIR and --errata FILE" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        generate.main(["--cases-dir", str(tmp_path / "cases")])  # the errata page is needed too
+    assert generate.main(["--check"]) == 0  # the shipped cases, read only; no errata page to compare
+    errata = tmp_path / "errata.md"
+    assert generate.main(["--cases-dir", str(tmp_path / "cases"), "--errata", str(errata)]) == 0
+    assert errata.exists() and (tmp_path / "cases" / "sigmoid.json").exists()
+
+
 def test_printed_number_checks():
     with mpmath.workdps(60):
         ok = generate._check_printed(Printed("0.2877", "tensor(0.2877)"), [-mpmath.log(mpf("0.75"))], None, "x")

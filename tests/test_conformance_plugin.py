@@ -95,7 +95,11 @@ def test_strict_tier_and_builtin_adapter(project):
     proc = _pytest(project, "--conformance-adapter", "exact", "--conformance-tier", "strict",
                    "--conformance-tag", "documented-example", "--conformance-function", "cross_entropy")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "polyloss-conformance: adapter exact" in proc.stdout
+    # the header names the plugin, the distribution and the case set: not just "conformance"
+    from conformance import DISTRIBUTION, __version__, load_cases
+
+    header = f"polyloss-conformance ({DISTRIBUTION} {__version__}, case set {load_cases().version}): adapter exact"
+    assert header in proc.stdout
 
 
 def test_exclude_a_convention_by_tag(project):

@@ -1,8 +1,9 @@
 """Every example in the documentation runs: docstring examples and the docs/ pages' code.
 
 (a) The ``Examples`` of every public polyloss name are run as doctests (NumPy).
-(b) The ```python blocks of ``docs/*.md`` are executed in order, one namespace per page
-    (a later block may use what an earlier one defined). A block that imports a library
+(b) The ```python blocks of ``docs/*.md`` and ``README.md`` are each executed by itself,
+    in a fresh namespace, as a reader who copies one block runs it: every block imports
+    and defines what it uses. A block that imports a library
     that is not installed, or needs a GPU that is not there, is skipped with the reason;
     a block preceded by ``<!-- docs-test: skip REASON -->`` is skipped with REASON.
 
@@ -185,8 +186,8 @@ def _missing_requirement(code: str) -> str | None:
 
 
 PAGES = sorted(DOCS.glob("*.md"))
-BLOCKS = [b for page in PAGES for b in python_blocks(page)]
-_NAMESPACES: dict[str, dict] = {}
+README = ROOT / "README.md"
+BLOCKS = [b for page in PAGES for b in python_blocks(page)] + python_blocks(README)
 
 
 def test_docs_have_python_examples() -> None:
@@ -201,9 +202,9 @@ def test_docs_code_block(block: Block) -> None:
     reason = _missing_requirement(block.code)
     if reason:
         pytest.skip(reason)
-    ns = _NAMESPACES.setdefault(block.page, {"__name__": f"docs_{Path(block.page).stem}"})
-    code = compile(block.code, f"docs/{block.id}", "exec")
-    exec(code, ns)
+    ns = {"__name__": f"docs_{Path(block.page).stem}"}  # fresh: the block runs by itself
+    where = block.id if block.page == README.name else f"docs/{block.id}"
+    exec(compile(block.code, where, "exec"), ns)
 
 
 # -- the generators under docs/gen (the fast ones; nox -s docs runs them all) ------------
@@ -274,3 +275,49 @@ def test_skip_detection() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+# -- the site check (docs/gen/check_site.py; nox -s site_check runs it on the built site) --
+
+
+def test_site_check_reports_console_errors_and_broken_links(gen, tmp_path: Path) -> None:
+    check_site = gen("check_site")
+    events = [
+        {"method": "Runtime.consoleAPICalled", "params": {"type": "error", "args": [{"value": "boom"}]}},
+        {"method": "Runtime.consoleAPICalled", "params": {"type": "log", "args": [{"value": "fine"}]}},
+        {"method": "Log.entryAdded", "params": {"entry": {"level": "error", "source": "network", "text": "404",
+                                                          "url": "http://127.0.0.1:1/x.woff"}}},
+        {"method": "Network.requestWillBeSent", "params": {"requestId": "1", "request": {"url": "http://127.0.0.1:1/a.js"}}},
+        {"method": "Network.loadingFailed", "params": {"requestId": "1", "errorText": "net::ERR_FAILED"}},
+    ]
+    assert check_site._problems_of(events) == [
+        "console.error: boom",
+        "browser log (network): 404 http://127.0.0.1:1/x.woff",
+        "request failed (net::ERR_FAILED): http://127.0.0.1:1/a.js",
+    ]
+    (tmp_path / "page").mkdir()
+    (tmp_path / "page" / "index.html").write_text("<h2 id='here'>x</h2>")
+    base = "http://127.0.0.1:1/"
+    assert check_site._target_file(tmp_path, base, base + "page/") == tmp_path / "page" / "index.html"
+    assert check_site._target_file(tmp_path, base, base + "missing/") is None
+
+
+def test_site_check_in_a_browser(gen, tmp_path: Path) -> None:
+    """The whole check on a two-page site with one console error and one broken link."""
+    pytest.importorskip("websockets", reason="the DevTools client of the site check (nox -s site_check)")
+    import shutil
+
+    if not any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")):
+        pytest.skip("no Chromium here (nox -s site_check runs the check where one is installed)")
+    check_site = gen("check_site")
+    icon = "<head><link rel='icon' href='data:,'></head>"  # no request for /favicon.ico
+    (tmp_path / "index.html").write_text(
+        f"<html>{icon}<body><h1 id='top'>ok</h1><a href='other.html#top'>fine</a></body></html>")
+    (tmp_path / "other.html").write_text(
+        f"<html>{icon}<body><h1 id='top'>x</h1><script>console.error('boom')</script>"
+        "<a href='index.html#nowhere'>bad anchor</a><a href='gone.html'>gone</a></body></html>")
+    problems = check_site.check(tmp_path)
+    assert any(p.startswith("other.html: console.error: boom") for p in problems), problems
+    assert any("broken anchor" in p and p.endswith("index.html#nowhere") for p in problems), problems
+    assert any("broken link" in p and p.endswith("gone.html") for p in problems), problems
+    assert not [p for p in problems if p.startswith("index.html")], problems

@@ -92,4 +92,14 @@ def specs():
              description="[-sigmoid(-20), sigmoid(-20), -sigmoid(-40), sigmoid(-40)]: the textbook "
              "sigmoid(z) - y rounds the confident, correct predictions' gradients to 0"),
         grad("grad_low", (F(["0.5", "-1.5", "2"]), F(["1", "0", "0.5"])), dtypes=LOW),
+        # reductions: a mean (or a sum) whose true value is finite is finite, though the
+        # plain sum of its terms overflows
+        Spec("mean_3e38_no_overflow", (F(["3e38", "-3e38"]), F(["0", "1"])), dtypes=("float32", "bfloat16"),
+             tags=("overflow", "extreme", "reduction-overflow"), description="mean 3e38; the plain sum 6e38 overflows"),
+        Spec("mean_1_7e308_no_overflow", (F(["1.7e308", "-1.7e308"]), F(["0", "1"])), dtypes=("float64",),
+             tags=("overflow", "extreme", "reduction-overflow"), description="mean 1.7e308; the plain sum overflows"),
+        Spec("sum_3e38_overflows", (F(["3e38", "-3e38"]), F(["0", "1"])), {"reduction": "sum"}, dtypes=("float32",),
+             tags=("overflow", "extreme", "reduction-overflow", "reduction-sum"), description="the true sum 6e38 is inf"),
+        Spec("weight_huge_mean", (F(["0", "0"]), F(["0", "1"])), {"weight": F(["3e38", "3e38"])}, dtypes=("float32",),
+             tags=("overflow", "weights", "extreme", "reduction-overflow"), description="terms 3e38 log 2; their sum overflows"),
     ]

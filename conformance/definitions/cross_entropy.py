@@ -200,4 +200,9 @@ def specs():
              description="[[-p, p], [-q, q]] with p = 4.25e-18, q = 2.9e-20: softmax - onehot "
              "rounds the confident, correct rows' gradients to 0"),
         grad("grad_low", (F([["0.5", "-1.5", "2"], ["-0.25", "3", "-4"]]), I([2, 0])), dtypes=LOW),
+        Spec("weight_huge_mean", (F([["0", "0"], ["0", "0"]]), I([0, 1])), {"weight": F(["3e38", "3e38"])},
+             dtypes=("float32",), tags=("overflow", "weights", "extreme", "reduction-overflow"),
+             description="log 2: the weighted terms and the summed weights both overflow when added plainly"),
+        Spec("weight_huge_mean_float64", (F([["0", "0"], ["0", "0"]]), I([0, 1])), {"weight": F(["1.7e308", "1.7e308"])},
+             dtypes=("float64",), tags=("overflow", "weights", "extreme", "reduction-overflow")),
     ]

@@ -75,4 +75,9 @@ def specs():
         grad("grad_log_target", (_X, _LT), {"reduction": "sum", "log_target": True}, tags=("neg-inf",),
              description="-exp(t); 0 where t = -inf"),
         grad("grad_low", (F(["-1", "-0.5", "-2"]), F(["0.25", "0.5", "0.25"])), dtypes=LOW),
+        Spec("batchmean_3e38_no_overflow", (F(["-3e38", "-3e38"]), F(["1", "1"])), {"reduction": "batchmean"},
+             dtypes=("float32",), tags=("overflow", "extreme", "reduction-overflow"),
+             description="terms 3e38; their plain sum overflows"),
+        Spec("mean_1_7e308_no_overflow", (F(["-1.7e308", "-1.7e308"]), F(["1", "1"])), dtypes=("float64",),
+             tags=("overflow", "extreme", "reduction-overflow")),
     ]

@@ -42,4 +42,8 @@ def specs():
         Spec("empty_mean", (F([], shape=(0,)), F([], shape=(0,))), tags=("empty",)),
         grad("grad", (_X, F([["1", "0", "1"], ["0", "0.75", "-3"]])), description="sign(x - y) / n (no zero errors)"),
         grad("grad_low", (F(["0.5", "-1.5", "2"]), F(["1", "0", "0.5"])), dtypes=LOW),
+        Spec("mean_3e38_no_overflow", (F(["3e38", "-3e38", "2e38"]), F(["0", "0", "0"])), dtypes=("float32",),
+             tags=("overflow", "extreme", "reduction-overflow"), description="mean 2.67e38; the plain sum overflows"),
+        Spec("mean_1_7e308_no_overflow", (F(["1.7e308", "-1.7e308", "1e308"]), F(["0", "0", "0"])),
+             dtypes=("float64",), tags=("overflow", "extreme", "reduction-overflow")),
     ]

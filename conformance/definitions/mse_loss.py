@@ -55,4 +55,8 @@ def specs():
         grad("grad_sum", (F(["0.05", "-2", "3.5"]), F(["1", "1", "0"])), {"reduction": "sum"},
              description="2 (x - y); at prediction 0.05, target 1: -1.9 (the chapter's 'MSE gradient is about 1.9')"),
         grad("grad_low", (F(["0.5", "-1.5", "2"]), F(["1", "0", "0.5"])), dtypes=LOW),
+        Spec("mean_2_25e38_no_overflow", (F(["1.5e19", "-1.5e19"]), F(["0", "0"])), dtypes=("float32",),
+             tags=("overflow", "extreme", "reduction-overflow"), description="squares 2.25e38; their sum overflows"),
+        Spec("mean_1_44e308_no_overflow", (F(["1.2e154", "-1.2e154"]), F(["0", "0"])), dtypes=("float64",),
+             tags=("overflow", "extreme", "reduction-overflow"), description="squares 1.44e308; their sum overflows"),
     ]

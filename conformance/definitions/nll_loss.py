@@ -81,4 +81,9 @@ def specs():
              tags=("extreme",), description="no exp anywhere: large log-probabilities pass straight through"),
         grad("grad", (_X, I([1, 0, 2, -100])), {"weight": _W}, tags=("weights", "ignored")),
         grad("grad_low", (_X, I([1, 0, 2, 2])), dtypes=LOW),
+        Spec("weight_huge_mean", (F([["-1", "-2"], ["-3", "-0.5"]]), I([0, 1])), {"weight": F(["3e38", "2e38"])},
+             dtypes=("float32",), tags=("overflow", "weights", "extreme", "reduction-overflow"),
+             description="(3e38 + 1e38) / 5e38 = 0.8: numerator and denominator overflow when added plainly"),
+        Spec("weight_huge_mean_float64", (F([["-1", "-2"], ["-3", "-0.5"]]), I([0, 1])),
+             {"weight": F(["1.7e308", "1.1e308"])}, dtypes=("float64",), tags=("overflow", "weights", "extreme", "reduction-overflow")),
     ]

@@ -1,6 +1,6 @@
 """Write docs/_generated/api.md: one mkdocstrings entry per name in ``polyloss.__all__``.
 
-Names are grouped by the private module that defines them (``polyloss._classification``
+Names are grouped by the private module that defines them (``polyloss._losses._classification``
 -> "Classification"), each group introduced by its module's docstring, entries in
 source order; a summary table links every entry. A function added to ``__all__``
 appears on the next build with nothing to edit here.

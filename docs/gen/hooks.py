@@ -1,9 +1,12 @@
 """MkDocs hooks (``hooks:`` in mkdocs.yml): check the generated inputs, and serve MathJax.
 
-MathJax is bundled when the ``jupyter-server-mathjax`` package is installed (``nox -s
-docs`` installs it without its dependencies: only its static files are used): its
-MathJax 2 tree is copied into the site, so pages render formulas with no network
-at all. Without it, MathJax 3 is loaded from a CDN when a page is viewed.
+MathJax 3 is bundled when the ``django-static-mathjax`` package is installed (``nox -s
+docs`` installs it without its dependencies: only its static files, the MathJax 3 ``es5``
+tree, are used): the ``tex-mml-chtml`` component, the TeX extensions it autoloads, the
+CommonHTML fonts and the menu's modules are copied into the site, so pages render
+formulas with no network at all and without font probing (MathJax 2 logged an error
+for every page with math). Without it, the same MathJax 3 is loaded from a CDN when a
+page is viewed.
 """
 
 from __future__ import annotations
@@ -23,15 +26,20 @@ GENERATED = DOCS / "_generated"
 OTHERS_PAGES = {"backends.md", "distributed.md", "benchmarks.md", "errata.md"}
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
 BUNDLED_DIR = "assets/mathjax"
+COMPONENT = "tex-mml-chtml.js"
+#: What of the es5 tree the component loads: TeX extensions (autoload), the CommonHTML
+#: output's fonts, the menu and its accessibility modules (speech rule engine included).
+BUNDLED_PARTS = ("input", "output/chtml", "ui", "a11y", "sre", "adaptors")
 
 
 def _mathjax_static() -> Path | None:
-    # find_spec locates the package without importing it (its __init__ imports jupyter_server).
-    spec = importlib.util.find_spec("jupyter_server_mathjax")
+    """The MathJax 3 ``es5`` directory of django-static-mathjax, if installed."""
+    # find_spec locates the package without importing it
+    spec = importlib.util.find_spec("mathjax")
     if spec is None or not spec.submodule_search_locations:
         return None
-    static = Path(next(iter(spec.submodule_search_locations))) / "static"
-    return static if (static / "MathJax.js").is_file() else None
+    es5 = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" / "es5"
+    return es5 if (es5 / COMPONENT).is_file() else None
 
 
 def _drop_missing(nav: list) -> list:
@@ -54,18 +62,21 @@ def on_config(config, **kwargs):
         )
         raise PluginError(msg)
     if _mathjax_static() is not None:
-        config.extra_javascript.extend(["javascripts/mathjax-v2.js", f"{BUNDLED_DIR}/MathJax.js"])
+        config.extra_javascript.extend(["javascripts/mathjax-v3.js", f"{BUNDLED_DIR}/{COMPONENT}"])
     else:
-        log.info("jupyter-server-mathjax is not installed: MathJax comes from a CDN at view time")
+        log.info("django-static-mathjax is not installed: MathJax comes from a CDN at view time")
         config.extra_javascript.extend(["javascripts/mathjax-v3.js", MATHJAX_CDN])
     return config
 
 
 def on_post_build(config, **kwargs):
-    static = _mathjax_static()
-    if static is None:
+    es5 = _mathjax_static()
+    if es5 is None:
         return
     dest = Path(config.site_dir) / BUNDLED_DIR
     shutil.rmtree(dest, ignore_errors=True)
-    # Only what the HTML-CSS output with the STIX-Web fonts needs (about 7 MB).
-    shutil.copytree(static, dest, ignore=shutil.ignore_patterns("localization", "SVG", "a11y", "*.py"))
+    dest.mkdir(parents=True)
+    shutil.copy2(es5 / COMPONENT, dest / COMPONENT)
+    for part in BUNDLED_PARTS:
+        if (es5 / part).is_dir():
+            shutil.copytree(es5 / part, dest / part, ignore=shutil.ignore_patterns("*.map"))

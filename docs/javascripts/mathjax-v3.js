@@ -1,4 +1,4 @@
-// MathJax 3 (from a CDN, when the bundled copy is not installed), read before MathJax loads.
+// MathJax 3 (bundled under assets/mathjax by docs/gen/hooks.py, else from a CDN), read before MathJax loads.
 // pymdownx.arithmatex (generic mode) writes \( \) and \[ \] inside elements of class "arithmatex".
 window.MathJax = {
   tex: {

@@ -1,5 +1,14 @@
 """The one reduction: "none" / "mean" / "sum" (and kl_div's "batchmean"), and the only
-place that validates ``reduction``."""
+place that validates ``reduction``.
+
+Sums of finite terms overflow only where the true sum does: when some ``|term|`` exceeds
+``max / 2**s`` (``2**s >= n``, n the number of terms) every term is scaled by ``2**-s``
+before summing -- exact, as the scale is a power of two -- and the scale is divided out
+at the end, after the division of a mean, so ``mean([3e38, 3e38])`` in float32 is 3e38
+and not inf. Otherwise (the common case) the scale is 1 and the sum is the plain one, so
+tiny and subnormal results keep every digit. The decision is a ``where`` on a 0-d array:
+no value is read on the host, and traced or lazy arrays stay so.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +16,9 @@ import math
 from typing import Any
 
 from ._types import Array, Namespace
+from ._xp import device
 
-__all__ = ["REDUCTIONS", "check_reduction", "reduce", "reduce_counted"]
+__all__ = ["REDUCTIONS", "check_reduction", "reduce", "reduce_counted", "scaled_sum", "combine_scaled", "finish_sum"]
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -27,6 +37,62 @@ def divide_or_nan(xp: Namespace, num: Array, den: Array) -> Array:
     return xp.where(zero, xp.nan, num / xp.where(zero, 1, den))
 
 
+def _size(x: Any) -> int:
+    return math.prod(x.shape)
+
+
+def scaled_sum(xp: Any, *arrays: Any) -> tuple[list[Any], Any]:
+    """``([sum(a * scale) for a in arrays], scale)``: sums that cannot overflow.
+
+    ``scale`` is 1 (a Python float: no scaling, the plain sums), or a 0-d array, 1 or
+    ``2**-s`` with ``2**s`` at least the largest element count: ``2**-s`` where some
+    ``|a|`` exceeds ``max / 2**s`` (a sum of ``n <= 2**s`` such scaled terms stays below
+    ``max``). The same scale applies to every array, so ratios of the sums are unaffected.
+    The true sums are ``sums / scale``; divide by ``scale`` last.
+    """
+    n = max(_size(a) for a in arrays)
+    if n <= 1:  # one term is its own sum: nothing can overflow
+        return [xp.sum(a) for a in arrays], 1.0
+    dtype = arrays[0].dtype
+    if not xp.isdtype(dtype, "real floating"):
+        return [xp.sum(a) for a in arrays], 1.0
+    s = math.ceil(math.log2(n))
+    limit = xp.finfo(dtype).max * 2.0**-s
+    big = None
+    for a in arrays:
+        b = xp.max(xp.abs(a)) > limit  # NaN compares False: NaN terms keep the plain sum (NaN)
+        big = b if big is None else big | b
+    one = xp.ones((), dtype=dtype, device=device(arrays[0]))
+    scale = xp.where(big, one * 2.0**-s, one)
+    return [xp.sum(a * scale) for a in arrays], scale
+
+
+def combine_scaled(xp: Any, sums: list[Any], scales: list[Any]) -> tuple[Any, Any]:
+    """``(total, scale)`` with ``total / scale = sum_i sums[i] / scales[i]``, never overflowing
+    where that sum is finite. ``sums`` are 0-d partial sums, each with its scale from
+    :func:`scaled_sum` (1 for a plain partial sum that is finite)."""
+    if all(isinstance(sc, float) and sc == 1.0 for sc in scales):
+        (total,), scale = scaled_sum(xp, xp.stack(sums))
+        return total, scale
+    like = sums[0]
+    sc = xp.stack([xp.asarray(v, dtype=like.dtype, device=device(like)) for v in scales])
+    smallest = xp.min(sc)
+    # rescale every partial to the smallest scale: a power-of-two ratio <= 1, exact
+    # unless a partial falls into the subnormals, where it is negligible next to the rest
+    (total,), scale = scaled_sum(xp, xp.stack(sums) * (smallest / sc))
+    return total, scale * smallest
+
+
+def finish_sum(total: Any, scale: Any, reduction: str, count: int) -> Any:
+    """The reduction from a scaled sum (see :func:`scaled_sum`): ``"sum"`` or a mean over
+    ``count`` terms (``count >= 1``); the scale is divided out last."""
+    if isinstance(scale, float):  # no scaling: the plain sum
+        return total if reduction == "sum" else total / count
+    if reduction == "sum":
+        return total / scale
+    return total / (count * scale)
+
+
 def reduce(loss: Array, reduction: str, *, xp: Namespace, denominator: Array | None = None) -> Array:
     """Reduce an elementwise loss.
 
@@ -34,22 +100,24 @@ def reduce(loss: Array, reduction: str, *, xp: Namespace, denominator: Array | N
     the sum by the length of the first axis, as torch does.
     ``denominator`` replaces the element count of ``"mean"`` (the weighted mean of
     nll_loss / cross_entropy divides by the summed weights of the counted targets).
-    An empty mean is NaN, as in torch.
+    An empty mean is NaN, as in torch. No sum overflows unless its true value does
+    (see :func:`scaled_sum`).
     """
     if reduction == "none":
         return loss
-    total = xp.sum(loss)
+    if reduction == "mean" and denominator is not None:
+        (num, den), _ = scaled_sum(xp, loss, denominator)  # one scale for both: the ratio is the true one
+        return divide_or_nan(xp, num, den)
     if reduction == "sum":
-        return total
-    if reduction == "batchmean":  # kl_div: divide by the size of the first axis; a 0-d loss is its own sum
-        n = loss.shape[0] if loss.ndim else 1
-        return total * xp.nan if n == 0 else total / n
-    if denominator is None:
-        n = math.prod(loss.shape)
-        if n == 0:
-            return total * xp.nan  # 0 * nan: the empty mean, keeping dtype and device
-        return total / n
-    return divide_or_nan(xp, total, xp.sum(denominator))
+        count = 1
+    elif reduction == "batchmean":  # kl_div: divide by the size of the first axis; a 0-d loss is its own sum
+        count = loss.shape[0] if loss.ndim else 1
+    else:
+        count = _size(loss)
+    if count == 0:
+        return xp.sum(loss) * xp.nan  # 0 * nan: the empty mean, keeping dtype and device
+    (total,), scale = scaled_sum(xp, loss)
+    return finish_sum(total, scale, reduction, count)
 
 
 def reduce_counted(

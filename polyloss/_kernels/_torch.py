@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 import array_api_compat.torch as xp_torch
 
+from .._core._reduction import combine_scaled, finish_sum, scaled_sum
 from .._core._special import lse_parts, needs_log1p
 from . import _generic
 from ._native import Native
@@ -402,25 +403,39 @@ class _BCEWithLogits(torch.autograd.Function):
             z_max.append(m)
             sums.append(total)
             tails.append(tail)
-        # blocks beyond the sigmoid kernel's range (or with NaN) take the generic formula
+        # blocks beyond the sigmoid kernel's range (or with NaN) take the generic formula;
+        # so do blocks whose sum is not finite (huge weights), summed without overflow there
         in_range = _stacked(z_max) <= _SIGMOID_RANGE[z.dtype]
+        weighted = weight is not None or pos_weight is not None
+        if out is None and weighted:  # unweighted, a term in range is below 81: no block sum overflows
+            in_range = in_range & torch.isfinite(_stacked(sums))
         generic = [False] * len(blocks) if bool(in_range.all()) else [not bool(v) for v in in_range.reshape(-1)]
+        scales = [1.0] * len(blocks)
         for i, (sl, zb, (yb, wb, pb)) in enumerate(blocks):
             if generic[i]:
                 loss = _bce_logits_generic(zb, yb, wb, pb)
                 if out is None:
-                    sums[i], tails[i] = loss.sum(), None
+                    (sums[i],), scales[i] = scaled_sum(xp_torch, loss)
+                    tails[i] = None
                 else:
                     out[sl] = loss
         ctx.save_for_backward(z, y, weight, pos_weight)
         ctx.reduction, ctx.generic = reduction, generic
         if out is not None:
             return out
-        total = _stacked(sums).sum()
         tails = [t for t in tails if t is not None]
+        if not weighted and not any(generic) or len(sums) == 1 and not generic[0]:
+            # every term below 81 (or one block whose sum is finite): the plain sum is finite
+            total = _stacked(sums).sum()
+            if tails:
+                total = total - _stacked(tails).sum()
+            return total / z.numel() if reduction == "mean" else total
+        # the blocks' sums, added without overflow; the tails (sums of -l >= -log 2 per
+        # element) are small next to any sum that needs scaling
+        total, scale = combine_scaled(xp_torch, sums, scales)
         if tails:
-            total = total - _stacked(tails).sum()
-        return total / z.numel() if reduction == "mean" else total
+            total = total - _stacked(tails).sum() * scale
+        return finish_sum(total, scale, reduction, z.numel())
 
     @staticmethod
     def backward(ctx, g):
