@@ -190,17 +190,36 @@ def _class_targets(xp: Any, input: Any, target: Any, weight: Any, ignore_index: 
     an ``ignore_index`` outside it (two reductions, no boolean masks -- the common case).
     """
     n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    safe, valid, unchecked = _index_targets(xp, target, n_classes, ignore_index)
+    if input.ndim == 1:
+        input, safe = input[None, ...], safe[None, ...]
+        valid, unchecked = (None if a is None else a[None, ...] for a in (valid, unchecked))
+    if valid is None:
+        if weight is None:
+            return input, safe, None, xp.ones(tuple(safe.shape), dtype=work, device=device(safe))
+        return input, safe, None, _take(xp, weight, safe)
+    if weight is None:
+        w_t = xp.astype(valid, work)
+    else:
+        w_t = xp.where(valid, _take(xp, weight, safe), 0)
+    # lazy/traced targets: an out-of-range index gives NaN rather than reading class 0
+    return input, safe, valid, poison(xp, w_t, unchecked)
+
+
+def _index_targets(xp: Any, target: Any, n_classes: int, ignore_index: int) -> tuple[Any, Any, Any]:
+    """Check class indices against ``[0, n_classes)`` and ``ignore_index``: ``(safe, valid, unchecked)``.
+
+    ``safe`` is ``target`` in the namespace's indexing dtype with every ignored or (lazy)
+    out-of-range index replaced by 0; ``valid`` marks the targets that count (``None``: all
+    of them); ``unchecked`` is what :func:`check_values` returned, for :func:`poison`.
+    """
     # any integer dtype in; gather/take want the namespace's indexing dtype (int64, or
     # int32 on JAX without x64, where asking for int64 would warn)
     index_dtype = xp.__array_namespace_info__().default_dtypes(device=device(target))["indexing"]
     if target.dtype != index_dtype:
         target = xp.astype(target, index_dtype)
     if _every_target_counts(xp, target, n_classes, ignore_index):
-        if input.ndim == 1:
-            input, target = input[None, ...], target[None, ...]
-        if weight is None:
-            return input, target, None, xp.ones(tuple(target.shape), dtype=work, device=device(target))
-        return input, target, None, _take(xp, weight, target)
+        return target, None, None
     valid = target != ignore_index
     in_range = (target >= 0) & (target < n_classes)
     unchecked = check_values(
@@ -209,16 +228,7 @@ def _class_targets(xp: Any, input: Any, target: Any, weight: Any, ignore_index: 
         f"`ignore_index` ({ignore_index}); got values outside that range",
         error=IndexError,
     )
-    if input.ndim == 1:
-        input, target, valid, in_range = (a[None, ...] for a in (input, target, valid, in_range))
-        unchecked = None if unchecked is None else unchecked[None, ...]
-    safe = xp.where(valid & in_range, target, xp.zeros_like(target))
-    if weight is None:
-        w_t = xp.astype(valid, work)
-    else:
-        w_t = xp.where(valid, _take(xp, weight, safe), 0)
-    # lazy/traced targets: an out-of-range index gives NaN rather than reading class 0
-    return input, safe, valid, poison(xp, w_t, unchecked)
+    return xp.where(valid & in_range, target, xp.zeros_like(target)), valid, unchecked
 
 
 def _every_target_counts(xp: Any, target: Any, n_classes: int, ignore_index: int) -> bool:
