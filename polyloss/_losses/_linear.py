@@ -1,0 +1,140 @@
+"""Linear cross entropy: the cross entropy of a linear layer's logits, never holding the logits."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._classification import _index_targets, _reduce_counted
+from .._kernels._linear_cross_entropy import kernel_for
+from .._reduction import check_reduction
+from .._validation import check_in_range, check_integer, check_real_floating, poison
+from .._xp import compute_dtype, finish, namespace
+
+__all__ = ["linear_cross_entropy"]
+
+
+def linear_cross_entropy(
+    input: Any,
+    weight: Any,
+    target: Any,
+    /,
+    *,
+    bias: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Any:
+    r"""Cross entropy of the logits ``input @ weight.T + bias`` without forming them.
+
+    For a language model's output layer: ``input`` holds the hidden states, ``weight``
+    (and ``bias``) the layer, as in ``torch.nn.Linear``. The result equals
+
+    .. code-block:: python
+
+        cross_entropy(movedim(input @ weight.T + bias, -1, 1), target, ...)
+
+    with every option meaning what it means for :func:`cross_entropy` -- but the class
+    axis of the logits is the **last** one (the natural layout of (batch, time, hidden)
+    inputs), where :func:`cross_entropy` wants it on axis 1. With :math:`z_n = W h_n + b`:
+
+    .. math::
+        \ell_n = (1 - \varepsilon) \bigl(\operatorname{LSE}(z_n) - z_{n,y_n}\bigr)
+                 + \frac{\varepsilon}{V} \sum_c \bigl(\operatorname{LSE}(z_n) - z_{n,c}\bigr)
+
+    and ``"mean"`` divides by the number of targets that are not ``ignore_index`` (all
+    ignored gives NaN, as in torch). The (tokens, V) logits are never held: rows are
+    evaluated in blocks of a few MiB of logits, and on torch and JAX the gradients of
+    ``input``, ``weight`` and ``bias`` are formed while each block is in cache. The
+    accuracy is that of :func:`cross_entropy`: no logit overflows, a confident row keeps
+    its tiny loss (4.25e-18, not 0), float16 and bfloat16 are computed in float32.
+
+    Parameters
+    ----------
+    input : array (..., H)
+        Hidden states, real floating.
+    weight : array (V, H)
+        The output layer's weight (V classes), ``input``'s dtype.
+    target : integer array (...)
+        Class indices in [0, V), or ``ignore_index``; the shape of ``input`` without its last axis.
+    bias : array (V,) or None
+        The output layer's bias, ``input``'s dtype.
+    ignore_index : int
+        Targets equal to it add 0 to the loss and to the divisor of ``"mean"``.
+    reduction : {"none", "mean", "sum"}
+        ``"none"`` returns shape (...); the others a 0-d array.
+    label_smoothing : float in [0, 1]
+
+    Returns
+    -------
+    array
+        Shape (...) for ``"none"``, () otherwise; ``input``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        On shapes that do not fit together (named), an unknown reduction, a
+        ``label_smoothing`` outside [0, 1].
+    TypeError
+        On a non-floating ``input``/``weight``/``bias``, mismatched dtypes, a non-integer ``target``.
+    IndexError
+        On a class index outside [0, V) that is not ``ignore_index`` (checked for concrete
+        arrays; lazy and traced ones give NaN there instead).
+
+    Examples
+    --------
+    >>> import numpy as np, polyloss as pl
+    >>> h = np.asarray([[1.0, 0.0], [0.0, 2.0]])
+    >>> W = np.asarray([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> round(float(pl.linear_cross_entropy(h, W, np.asarray([2, 1]))), 4)
+    0.8103
+    """
+    xp = namespace(input, weight, target, bias)
+    V, dtype = _check_linear_call(xp, input, weight, target, bias, ignore_index, reduction)
+    eps = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
+    work = compute_dtype(xp, dtype)
+    lead = tuple(input.shape[:-1])
+    n = math.prod(lead)
+    h = xp.reshape(input, (n, input.shape[-1]))
+    h, w, b = (None if a is None else (a if a.dtype == work else xp.astype(a, work)) for a in (h, weight, bias))
+    safe, valid, unchecked = _index_targets(xp, xp.reshape(target, (n,)), V, ignore_index)
+    # each row's weight: 0 for an ignored target; NaN for a lazy out-of-range one
+    w_t = None if valid is None else poison(xp, xp.astype(valid, work), unchecked)
+    loss = kernel_for(xp, h, w, b, safe, w_t)(xp, h, w, b, safe, w_t, eps)
+    out = _reduce_counted(xp, loss, valid, w_t, False, reduction)
+    if reduction == "none":
+        out = xp.reshape(out, lead)
+    return finish(xp, out, dtype)
+
+
+def _check_linear_call(xp, input, weight, target, bias, ignore_index, reduction):
+    """The static checks; returns (V, the result dtype)."""
+    check_reduction(reduction)
+    for arr, name in ((input, "input"), (weight, "weight"), (bias, "bias")):
+        check_real_floating(xp, arr, name)
+    check_integer(xp, target, "target")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+        msg = f"`ignore_index` must be an int; got {type(ignore_index).__name__} {ignore_index!r}"
+        raise TypeError(msg)
+    shape, wshape = tuple(input.shape), tuple(weight.shape)
+    if len(shape) == 0:
+        msg = "`input` must have a hidden axis: shape (..., H); got a 0-d array"
+        raise ValueError(msg)
+    if len(wshape) != 2 or wshape[1] != shape[-1]:
+        msg = f"`weight` must have shape (V, H) with H = {shape[-1]} (the last axis of `input` {shape}); got {wshape}"
+        raise ValueError(msg)
+    V = wshape[0]
+    if bias is not None and tuple(bias.shape) != (V,):
+        msg = f"`bias` must have shape ({V},) (one per row of `weight` {wshape}); got {tuple(bias.shape)}"
+        raise ValueError(msg)
+    if tuple(target.shape) != shape[:-1]:
+        msg = (
+            f"`target` must have shape {shape[:-1]} (the shape of `input` {shape} without its "
+            f"last axis); got {tuple(target.shape)}"
+        )
+        raise ValueError(msg)
+    for arr, name in ((weight, "weight"), (bias, "bias")):
+        if arr is not None and arr.dtype != input.dtype:
+            msg = f"`{name}` must have the dtype of `input` ({input.dtype}); got {arr.dtype}"
+            raise TypeError(msg)
+    return V, input.dtype
