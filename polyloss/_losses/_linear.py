@@ -29,11 +29,7 @@ def linear_cross_entropy(
 
     For a language model's output layer: ``input`` holds the hidden states, ``weight``
     (and ``bias``) the layer, as in ``torch.nn.Linear``. The result equals
-
-    .. code-block:: python
-
-        cross_entropy(movedim(input @ weight.T + bias, -1, 1), target, ...)
-
+    ``cross_entropy(movedim(input @ weight.T + bias, -1, 1), target, ...)``
     with every option meaning what it means for :func:`cross_entropy` -- but the class
     axis of the logits is the **last** one (the natural layout of (batch, time, hidden)
     inputs), where :func:`cross_entropy` wants it on axis 1. With :math:`z_n = W h_n + b`:
@@ -54,11 +50,11 @@ def linear_cross_entropy(
     input : array (..., H)
         Hidden states, real floating.
     weight : array (V, H)
-        The output layer's weight (V classes), ``input``'s dtype.
+        The output layer's weight (V classes).
     target : integer array (...)
         Class indices in [0, V), or ``ignore_index``; the shape of ``input`` without its last axis.
     bias : array (V,) or None
-        The output layer's bias, ``input``'s dtype.
+        The output layer's bias.
     ignore_index : int
         Targets equal to it add 0 to the loss and to the divisor of ``"mean"``.
     reduction : {"none", "mean", "sum"}
@@ -68,7 +64,8 @@ def linear_cross_entropy(
     Returns
     -------
     array
-        Shape (...) for ``"none"``, () otherwise; ``input``'s dtype.
+        Shape (...) for ``"none"``, () otherwise; the dtype of ``input``, ``weight`` and
+        ``bias`` promoted together.
 
     Raises
     ------
@@ -76,7 +73,7 @@ def linear_cross_entropy(
         On shapes that do not fit together (named), an unknown reduction, a
         ``label_smoothing`` outside [0, 1].
     TypeError
-        On a non-floating ``input``/``weight``/``bias``, mismatched dtypes, a non-integer ``target``.
+        On a non-floating ``input``/``weight``/``bias``, a non-integer ``target``.
     IndexError
         On a class index outside [0, V) that is not ``ignore_index`` (checked for concrete
         arrays; lazy and traced ones give NaN there instead).
@@ -133,8 +130,4 @@ def _check_linear_call(xp, input, weight, target, bias, ignore_index, reduction)
             f"last axis); got {tuple(target.shape)}"
         )
         raise ValueError(msg)
-    for arr, name in ((weight, "weight"), (bias, "bias")):
-        if arr is not None and arr.dtype != input.dtype:
-            msg = f"`{name}` must have the dtype of `input` ({input.dtype}); got {arr.dtype}"
-            raise TypeError(msg)
-    return V, input.dtype
+    return V, xp.result_type(*(a for a in (input, weight, bias) if a is not None))
