@@ -9,7 +9,7 @@ from .._classification import _index_targets, _reduce_counted
 from .._kernels._linear_cross_entropy import kernel_for
 from .._reduction import check_reduction
 from .._validation import check_in_range, check_integer, check_real_floating, poison
-from .._xp import compute_dtype, finish, namespace
+from .._xp import compute_dtype, device, finish, namespace
 
 __all__ = ["linear_cross_entropy"]
 
@@ -92,16 +92,24 @@ def linear_cross_entropy(
     work = compute_dtype(xp, dtype)
     lead = tuple(input.shape[:-1])
     n = math.prod(lead)
-    h = xp.reshape(input, (n, input.shape[-1]))
+    h = _reshape(xp, input, (n, input.shape[-1]))
     h, w, b = (None if a is None else (a if a.dtype == work else xp.astype(a, work)) for a in (h, weight, bias))
-    safe, valid, unchecked = _index_targets(xp, xp.reshape(target, (n,)), V, ignore_index)
+    safe, valid, unchecked = _index_targets(xp, _reshape(xp, target, (n,)), V, ignore_index)
     # each row's weight: 0 for an ignored target; NaN for a lazy out-of-range one
     w_t = None if valid is None else poison(xp, xp.astype(valid, work), unchecked)
     loss = kernel_for(xp, h, w, b, safe, w_t)(xp, h, w, b, safe, w_t, eps)
     out = _reduce_counted(xp, loss, valid, w_t, False, reduction)
     if reduction == "none":
-        out = xp.reshape(out, lead)
+        out = _reshape(xp, out, lead)
     return finish(xp, out, dtype)
+
+
+def _reshape(xp: Any, x: Any, shape: tuple[int, ...]) -> Any:
+    """``reshape``, also for an empty array (which Dask cannot reshape when it is chunked)."""
+    if math.prod(shape) == 0:
+        # zeros of the shape, still on the autograd graph of x (the sum of nothing is 0)
+        return xp.zeros(shape, dtype=x.dtype, device=device(x)) + xp.sum(x)
+    return xp.reshape(x, shape)
 
 
 def _check_linear_call(xp, input, weight, target, bias, ignore_index, reduction):
