@@ -7,7 +7,8 @@ rows' losses with the generic formula (``_lse_parts``: stable for huge logits, a
 temporaries are a few blocks, whatever N and V.
 
 Every kernel -- this generic one and the native ones (``_linear_cross_entropy_torch``,
-``_linear_cross_entropy_jax``) -- has the same signature and output::
+``_linear_cross_entropy_jax``, ``_linear_cross_entropy_numpy``) -- has the same signature
+and output::
 
     kernel(xp, input, weight, bias, target, w_t, eps) -> loss
 
@@ -84,4 +85,9 @@ def kernel_for(xp: Any, *arrays: Any) -> Any:
             from . import _linear_cross_entropy_jax as native
 
             return native.linear_cross_entropy
+        elif compat.is_numpy_namespace(xp):
+            from . import _linear_cross_entropy_numpy as native
+
+            if native.usable(*arrays):
+                return native.linear_cross_entropy
     return linear_cross_entropy
