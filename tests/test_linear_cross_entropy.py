@@ -29,7 +29,10 @@ V, H = 11, 4
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 2 rows (of V logits) in every kernel: 7 rows walk 2 + 2 + 2 + 1."""
+    from polyloss._kernels import _linear_cross_entropy_numpy as kn
+
     monkeypatch.setattr(generic, "BLOCK_ELEMENTS", 2 * V + 1)
+    monkeypatch.setattr(kn, "BLOCK_ELEMENTS", 2 * V + 1)
     try:
         from polyloss._kernels import _linear_cross_entropy_torch as kt
 
@@ -96,12 +99,31 @@ def test_values_match_the_composition(backend, small_blocks, rng, lead, option, 
 
 
 def test_vocabulary_not_a_multiple_of_the_block(backend, monkeypatch, rng):
-    """Default-sized blocks, V = 1000 rows of logits per 4096 tokens: several uneven blocks."""
+    """V = 1000 with blocks of 77 rows (generic and NumPy kernels) and the default blocks (torch,
+    JAX: 4194 rows, one block): uneven blocks."""
+    from polyloss._kernels import _linear_cross_entropy_numpy as kn
+
     h, w, b, t = _problem(rng, (300,), v=1000)
     monkeypatch.setattr(generic, "BLOCK_ELEMENTS", 77_777)
+    monkeypatch.setattr(kn, "BLOCK_ELEMENTS", 77_777)
     out = _call(backend, h, w, b, t, reduction="none", label_smoothing=0.1)
     np.testing.assert_allclose(backend.numpy(out), reference(h, w, b, t, reduction="none", label_smoothing=0.1),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.3])
+def test_native_and_generic_kernels_agree(backend, small_blocks, rng, eps):
+    """The kernel chosen for the backend and the generic one (``fast_paths=False``), ignored rows included."""
+    h, w, b, t = _problem(rng, (9,))
+    t[4] = -100
+    h[0] = 0.0
+    w[t[0]] = 0.0
+    b[t[0]] = 50.0  # a confident row: a loss of about e^-50
+    native = backend.numpy(_call(backend, h, w, b, t, reduction="none", label_smoothing=eps))
+    with pl.options(fast_paths=False):
+        plain = backend.numpy(_call(backend, h, w, b, t, reduction="none", label_smoothing=eps))
+    np.testing.assert_allclose(native, plain, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(native, reference(h, w, b, t, reduction="none", label_smoothing=eps), rtol=1e-12, atol=0)
 
 
 def test_float32_and_half_precision(backend, rng):
