@@ -467,3 +467,16 @@ def test_numpy_memory_is_a_fraction_of_the_logits():
     assert peak < 0.1 * n * v * 4, peak
     np.testing.assert_allclose(float(loss), float(reference(h.astype(np.float64), w.astype(np.float64), None, t)),
                                rtol=1e-5)
+
+
+def test_torch_backward_twice_through_a_retained_graph(rng):
+    """The first backward scales the forward's gradients in place; a second one recomputes them."""
+    import torch
+
+    (h, w, b, t), (h2, w2, b2) = _torch_pair(rng, (7,), bias=True)
+    out = pl.linear_cross_entropy(h, w, t, bias=b)
+    out.backward(retain_graph=True)
+    out.backward()
+    _torch_plain(h2, w2, b2, t).backward()
+    for mine, theirs in ((h, h2), (w, w2), (b, b2)):
+        torch.testing.assert_close(mine.grad, 2 * theirs.grad, rtol=1e-12, atol=1e-15)
