@@ -33,9 +33,9 @@ from .._fast._torch import _log_softmax_block, _usable
 
 __all__ = ["linear_cross_entropy", "usable"]
 
-#: Logits per block (8 MiB of float32; two such buffers): large enough that the
+#: Logits per block (16 MiB of float32; two such buffers): large enough that the
 #: products run at full speed, small enough to stay near the last-level cache.
-BLOCK_ELEMENTS = 1 << 21
+BLOCK_ELEMENTS = 1 << 22
 
 
 def usable(*arrays: Any) -> bool:
