@@ -94,3 +94,43 @@ def test_bce_with_logits_jit(benchmark, impl, shape):
     g(z, y).block_until_ready()
     measure(benchmark, lambda: g(z, y).block_until_ready(), backend="jax", loss="binary_cross_entropy_with_logits",
             measure="fwd", shape=shape, impl=impl, role=role, heavy=_heavy(shape))
+
+
+# -- linear cross entropy: the logits never formed ------------------------------------------
+
+LCE_SHAPE = (2048, 128, 32000)  # tokens, hidden, vocabulary (issue 16)
+LCE_IMPLS = {
+    "polyloss": ("subject", pl.linear_cross_entropy),
+    "h @ W.T + cross_entropy": ("peer", lambda h, w, t: pl.cross_entropy(h @ w.T, t)),
+    "h @ W.T + optax": ("other", lambda h, w, t: optax_ce(h @ w.T, t)),
+}
+
+
+def _lce_jitted(impl):
+    n, d, v = LCE_SHAPE
+    rng = np.random.default_rng(0)
+    args = (jnp.asarray(rng.standard_normal((n, d), dtype=np.float32)),
+            jnp.asarray(rng.standard_normal((v, d), dtype=np.float32) * 0.05),
+            jnp.asarray(rng.integers(0, v, n).astype(np.int32)))
+    return jax.jit(jax.value_and_grad(LCE_IMPLS[impl][1], argnums=(0, 1))), args
+
+
+@pytest.mark.parametrize("impl", list(LCE_IMPLS))
+def test_linear_cross_entropy_jit(benchmark, impl):
+    g, args = _lce_jitted(impl)
+    jax.block_until_ready(g(*args))  # compile outside the timing
+    measure(benchmark, lambda: jax.block_until_ready(g(*args)), backend="jax", loss="linear_cross_entropy",
+            measure="fwd+bwd", shape=LCE_SHAPE, impl=impl, role=LCE_IMPLS[impl][0], heavy=True)
+
+
+@pytest.mark.parametrize("impl", list(LCE_IMPLS))
+def test_linear_cross_entropy_compiled_memory(benchmark, impl):
+    """XLA's compiled temporaries of the jitted value_and_grad (memory_analysis), against the logits' size."""
+    g, args = _lce_jitted(impl)
+    stats = g.lower(*args).compile().memory_analysis()
+    n, _, v = LCE_SHAPE
+    benchmark.group = "jax | linear_cross_entropy memory | " + "x".join(map(str, LCE_SHAPE))
+    benchmark.extra_info.update(backend="jax", loss="linear_cross_entropy", measure="memory", shape=list(LCE_SHAPE),
+                                elements=n * v, impl=impl, role=LCE_IMPLS[impl][0],
+                                peak_bytes=stats.temp_size_in_bytes, logits_bytes=n * v * 4)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)

@@ -116,3 +116,45 @@ def test_cross_entropy_peak_memory(benchmark, ce_data, impl):
     benchmark.extra_info.update(backend="numpy", loss="cross_entropy", measure="memory", shape=list(shape),
                                 elements=x.size, impl=impl, role=role)
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+
+
+# -- linear cross entropy: the logits never formed ------------------------------------------
+
+LCE_SHAPE = (2048, 128, 32000)  # tokens, hidden, vocabulary (issue 16)
+LCE_IMPLS = {
+    "polyloss": ("subject", pl.linear_cross_entropy),
+    "h @ W.T + cross_entropy": ("peer", lambda h, w, t: pl.cross_entropy(h @ w.T, t)),
+}
+
+
+@pytest.fixture(scope="module")
+def lce_data():
+    rng = np.random.default_rng(0)
+    n, d, v = LCE_SHAPE
+    return (rng.standard_normal((n, d), dtype=np.float32), rng.standard_normal((v, d), dtype=np.float32) * 0.05,
+            rng.integers(0, v, n))
+
+
+@pytest.mark.parametrize("impl", list(LCE_IMPLS))
+def test_linear_cross_entropy(benchmark, lce_data, impl):
+    role, f = LCE_IMPLS[impl]
+    measure(benchmark, lambda: f(*lce_data), backend="numpy", loss="linear_cross_entropy", measure="fwd",
+            shape=LCE_SHAPE, impl=impl, role=role, heavy=True)
+
+
+@pytest.mark.parametrize("impl", list(LCE_IMPLS))
+def test_linear_cross_entropy_peak_memory(benchmark, lce_data, impl):
+    """tracemalloc's peak of one forward, against the size of the (tokens, V) float32 logits."""
+    role, f = LCE_IMPLS[impl]
+    f(*lce_data)
+    tracemalloc.start()
+    try:
+        f(*lce_data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    n, _, v = LCE_SHAPE
+    benchmark.group = "numpy | linear_cross_entropy memory | " + "x".join(map(str, LCE_SHAPE))
+    benchmark.extra_info.update(backend="numpy", loss="linear_cross_entropy", measure="memory", shape=list(LCE_SHAPE),
+                                elements=n * v, impl=impl, role=role, peak_bytes=peak, logits_bytes=n * v * 4)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from conftest import measure, selected
@@ -106,3 +108,74 @@ def test_bce_with_logits(benchmark, impl, shape, mode):
 
     measure(benchmark, step, backend="torch", loss="binary_cross_entropy_with_logits", measure=mode,
             shape=shape, impl=impl, role=role, heavy=_heavy(shape))
+
+
+# -- linear cross entropy: the logits never formed ------------------------------------------
+
+#: tokens, hidden, vocabulary (issue 16); POLYLOSS_BENCH_LCE_TOKENS overrides the tokens where the
+#: machine cannot hold the plain composition's ~3 GiB
+LCE_SHAPE = (int(os.environ.get("POLYLOSS_BENCH_LCE_TOKENS", "8192")), 256, 32000)
+
+
+def _plain_linear_ce(h, w, t):
+    return F.cross_entropy(F.linear(h, w), t)
+
+
+LCE_IMPLS = {
+    "polyloss": ("subject", pl.linear_cross_entropy),
+    "F.linear+F.cross_entropy": ("peer", _plain_linear_ce),
+}
+
+
+def _lce_inputs(n, d, v):
+    g = torch.Generator().manual_seed(0)
+    return (torch.randn(n, d, generator=g), torch.randn(v, d, generator=g) * 0.05,
+            torch.randint(0, v, (n,), generator=g))
+
+
+@pytest.mark.parametrize("impl", list(LCE_IMPLS))
+def test_linear_cross_entropy_forward_backward(benchmark, impl):
+    role, f = LCE_IMPLS[impl]
+    h0, w0, t = _lce_inputs(*LCE_SHAPE)
+    h, w = h0.requires_grad_(), w0.requires_grad_()
+
+    def step():
+        f(h, w, t).backward()
+        h.grad = w.grad = None
+
+    measure(benchmark, step, backend="torch", loss="linear_cross_entropy", measure="fwd+bwd",
+            shape=LCE_SHAPE, impl=impl, role=role, heavy=True)
+
+
+_LCE_MEMORY = """
+import torch, torch.nn.functional as F, polyloss as pl
+torch.set_num_threads({threads})
+def setup():
+    g = torch.Generator().manual_seed(0)
+    n, d, v = {shape}
+    return (torch.randn(n, d, generator=g).requires_grad_(), (torch.randn(v, d, generator=g) * 0.05).requires_grad_(),
+            torch.randint(0, v, (n,), generator=g))
+def run(state):
+    h, w, t = state
+    {call}.backward()
+    h.grad = w.grad = None
+"""
+_LCE_CALLS = {"polyloss": "pl.linear_cross_entropy(h, w, t)",
+              "F.linear+F.cross_entropy": "F.cross_entropy(F.linear(h, w), t)"}
+
+
+@pytest.mark.parametrize("impl", list(LCE_IMPLS))
+def test_linear_cross_entropy_peak_memory(benchmark, impl):
+    """Peak extra resident memory of one fwd+bwd (gradients included), in a fresh process: see
+    ``conftest.peak_rss_extra``; recorded in extra_info, not timed."""
+    from conftest import peak_rss_extra
+
+    threads = torch.get_num_threads()
+    code = _LCE_MEMORY.format(threads=threads, shape=LCE_SHAPE, call=_LCE_CALLS[impl])
+    peak = peak_rss_extra(code, threads)
+    n, _, v = LCE_SHAPE
+    benchmark.group = "torch | linear_cross_entropy memory | " + "x".join(map(str, LCE_SHAPE))
+    benchmark.extra_info.update(backend="torch", loss="linear_cross_entropy", measure="memory", shape=list(LCE_SHAPE),
+                                elements=n * v, impl=impl, role=LCE_IMPLS[impl][0], peak_bytes=peak,
+                                logits_bytes=n * v * 4)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)

@@ -161,3 +161,38 @@ def measure(benchmark, fn, *, backend, loss, measure, shape, impl, role, heavy):
     if heavy:
         return benchmark.pedantic(fn, rounds=ROUNDS, warmup_rounds=1, iterations=1)
     return benchmark(fn)
+
+
+#: Run in a fresh interpreter by :func:`peak_rss_extra`: glibc serves every allocation of
+#: 128 KiB or more with its own ``mmap`` and returns it on ``free`` (no dynamic threshold,
+#: no reuse of freed heap), so the resident set follows the live large allocations; the
+#: kernel's high-water mark (``VmHWM``, reset through ``/proc/self/clear_refs``) is then
+#: the peak of the call's extra memory.
+_PEAK_RSS = """
+import ctypes, sys
+ctypes.CDLL("libc.so.6").mallopt(-3, 128 << 10)  # M_MMAP_THRESHOLD
+def _status():
+    with open("/proc/self/status") as f:
+        d = dict(line.split(":", 1) for line in f)
+    return int(d["VmRSS"].split()[0]) * 1024, int(d["VmHWM"].split()[0]) * 1024
+exec(sys.argv[1])  # defines setup() -> state and run(state)
+state = setup()
+run(state)  # warm-up: one-time allocations (thread pools, scratch buffers) are not the call's
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset VmHWM to the current resident set
+base = _status()[0]
+run(state)
+print(_status()[1] - base)
+"""
+
+
+def peak_rss_extra(code: str, threads: int | None = None) -> int:
+    """Peak resident memory (bytes) that ``run(setup())`` adds, measured in a fresh process (Linux, glibc).
+
+    ``code`` defines ``setup()`` (inputs, allocated before the measurement) and ``run(state)``.
+    """
+    env = dict(os.environ)
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
+    out = subprocess.run([sys.executable, "-c", _PEAK_RSS, code], capture_output=True, text=True, env=env, check=True)
+    return int(out.stdout.strip().splitlines()[-1])

@@ -41,7 +41,24 @@ GOALS = [
 ]
 MEMORY_GOAL = 0.25  # numpy cross_entropy peak extra memory / input size at (4096, 32000)
 
-SHORT = {"cross_entropy": "cross_entropy", "binary_cross_entropy_with_logits": "bce_with_logits"}
+SHORT = {"cross_entropy": "cross_entropy", "binary_cross_entropy_with_logits": "bce_with_logits",
+         "linear_cross_entropy": "linear_cross_entropy"}
+
+#: linear_cross_entropy (issue 16): (backend, measure, what, goal); "time": polyloss / peer of the
+#: medians; "memory": polyloss's peak / the peer's ("torch") or / the size of the logits
+LINEAR_GOALS = [
+    ("torch", "fwd+bwd", "memory / peer", 0.10),
+    ("torch", "fwd+bwd", "time", 1.25),
+    ("numpy", "fwd", "memory / logits", 0.10),
+    ("jax", "fwd+bwd", "memory / logits", 0.25),
+    ("jax", "fwd+bwd", "time", 1.25),
+]
+LINEAR_MEASURES = {
+    "torch": "peak extra resident memory of one fwd+bwd, gradients included, in a fresh process "
+             "(glibc mmap threshold 128 KiB, kernel high-water mark VmHWM; `benchmarks/conftest.py`)",
+    "numpy": "tracemalloc's peak during one forward",
+    "jax": "temporaries of the compiled `jit(value_and_grad)` (`memory_analysis().temp_size_in_bytes`)",
+}
 
 
 def load(paths: list[Path]) -> tuple[list[dict], list[dict]]:
@@ -167,7 +184,7 @@ def goal_rows(groups, benches, only_run: bool = False) -> list[list[str]]:
         r = g["polyloss"]["median"] / g[peer]["median"]
         rows.append([backend, f"{SHORT[loss]} {measure} vs {peer}", fmt_shape(shape), fmt_time(g["polyloss"]["median"]),
                      fmt_time(g[peer]["median"]), f"**{r:.2f}**", f"≤ {goal:.2f}", "met" if r <= goal else "**not met**"])
-    mem = {b["impl"]: b for b in benches if b["measure"] == "memory"}
+    mem = {b["impl"]: b for b in benches if b["measure"] == "memory" and b["loss"] == "cross_entropy"}
     if "polyloss" in mem:
         r = mem["polyloss"]["peak_over_input"]
         plain = mem.get("numpy-plain")
@@ -176,6 +193,45 @@ def goal_rows(groups, benches, only_run: bool = False) -> list[list[str]]:
                      f"{plain['peak_bytes'] / 2**20:.0f} MiB (plain)" if plain else "—",
                      f"**{r:.3f}**", f"≤ {MEMORY_GOAL:.2f}", "met" if r <= MEMORY_GOAL else "**not met**"])
     return rows
+
+
+def linear_text(benches: list[dict]) -> str:
+    """The linear_cross_entropy section: its goals (memory and time), from the benchmarks that ran."""
+    lin = [b for b in benches if b["loss"] == "linear_cross_entropy"]
+    if not lin:
+        return ""
+    rows = []
+    for backend, measure, what, goal in LINEAR_GOALS:
+        if what == "time":
+            g = {b["role"]: b for b in lin if b["backend"] == backend and b["measure"] == measure}
+        else:
+            g = {b["role"]: b for b in lin if b["backend"] == backend and b["measure"] == "memory"}
+        if "subject" not in g or "peer" not in g:
+            continue
+        sub, peer = g["subject"], g["peer"]
+        shape = "×".join(map(str, sub["shape"]))
+        if what == "time":
+            r = sub["median"] / peer["median"]
+            cells = [fmt_time(sub["median"]), f"{fmt_time(peer['median'])} ({peer['impl']})"]
+        else:
+            den = peer["peak_bytes"] if what == "memory / peer" else sub["logits_bytes"]
+            r = sub["peak_bytes"] / den
+            cells = [f"{sub['peak_bytes'] / 2**20:.1f} MiB",
+                     f"{peer['peak_bytes'] / 2**20:.0f} MiB ({peer['impl']}); logits {sub['logits_bytes'] / 2**20:.0f} MiB"]
+        rows.append([backend, f"{measure} {what}", shape, *cells, f"**{r:.3f}**" if r < 0.1 else f"**{r:.2f}**",
+                     f"≤ {goal:.2f}", "met" if r <= goal else "**not met**"])
+    how = "\n".join(f"- {k}: {v}" for k, v in LINEAR_MEASURES.items())
+    return f"""
+## Linear cross entropy
+
+`linear_cross_entropy(h, W, t)` against the plain composition of the logits (`F.cross_entropy(F.linear(h, W), t)`
+on torch, `cross_entropy(h @ W.T, t)` on NumPy and JAX), float32, shapes tokens × hidden × vocabulary
+(the goals of issue 16; see [Linear cross entropy](linear_cross_entropy.md)). Memory:
+
+{how}
+
+{table(["backend", "measure", "shape", "polyloss", "plain composition", "ratio", "goal", ""], rows)}
+"""
 
 
 def all_rows(groups) -> list[list[str]]:
@@ -315,7 +371,7 @@ Only the subject differs between "polyloss" and "generic": the same call with
 {table(["backend", "measure", "shape", "polyloss", "peer", "ratio", "goal", ""], goal_rows(groups, benches))}
 
 {why_text(groups)}
-{NOTES}
+{NOTES}{linear_text(benches)}
 ## Every group
 
 Time per element in ns for polyloss; in brackets, polyloss / that implementation.

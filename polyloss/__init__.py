@@ -22,6 +22,7 @@ from ._losses._distribution import (
     kl_div,
     kl_divergence,
 )
+from ._losses._linear import linear_cross_entropy
 from ._losses._focal import (
     sigmoid_focal_loss,
     softmax_focal_loss,
@@ -70,6 +71,7 @@ __all__ = [
     "kl_div",
     "kl_divergence",
     "l1_loss",
+    "linear_cross_entropy",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",

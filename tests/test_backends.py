@@ -214,6 +214,14 @@ def _x(rng):
     return (rng.standard_normal((3, 4)) * 4,), {}
 
 
+def _linear_ce(rng):  # hidden states (2, 3, 4), an output layer of 6 classes, one ignored target
+    t = rng.integers(0, 6, (2, 3))
+    t[1, 0] = -100
+    return (rng.standard_normal((2, 3, 4)), rng.standard_normal((6, 4)), t), {
+        "bias": rng.standard_normal(6), "label_smoothing": 0.1,
+    }
+
+
 def _x_axis(rng):
     return (rng.standard_normal((3, 4)) * 4,), {"axis": 1}
 
@@ -251,6 +259,7 @@ CASES: dict[str, Case] = {
         full={"axis": None},
     ),
     "l1_loss": Case(_pair),
+    "linear_cross_entropy": Case(_linear_ce, _with(_linear_ce, _set(2, (0, 2), 6)), error=IndexError, labels=2),
     "log_sigmoid": Case(_x),
     "log_softmax": Case(_x_axis),
     "logsumexp": Case(_x_axis, full={"axis": None}),

@@ -203,6 +203,29 @@ def _cross_entropy(rng):
     return Case((x, target), kw, lambda a, k: F.cross_entropy(*a, **k), scale=s)
 
 
+@peer("linear_cross_entropy", n=1000)
+def _linear_cross_entropy(rng):
+    """Hidden states (..., H) through a linear layer (V, H): the peer is F.cross_entropy of F.linear,
+    with the class axis moved from last to 1."""
+    lead = tuple(_batch(rng) for _ in range(int(_pick(rng, (0, 1, 2, 3), p=(0.1, 0.5, 0.3, 0.1)))))
+    h_dim, v = int(_pick(rng, (1, 3, 8))), int(_pick(rng, (1, 2, 5, 17)))
+    s = _scale(rng)
+    x = rng.standard_normal((*lead, h_dim)) * s
+    w = rng.standard_normal((v, h_dim))
+    kw: dict[str, Any] = {"reduction": _reduction(rng)}
+    if rng.random() < 0.5:
+        kw["bias"] = rng.standard_normal(v)
+    if rng.random() < 0.5:
+        kw["label_smoothing"] = float(_pick(rng, (0.1, float(rng.random()), 1.0)))
+    target, kw["ignore_index"] = _class_targets(rng, lead, v)
+
+    def ref(a, k):
+        logits = F.linear(a[0], a[1], k.pop("bias", None))
+        return F.cross_entropy(logits.movedim(-1, 1) if logits.ndim > 1 else logits, a[2], **k)
+
+    return Case((x, w, target), kw, ref, scale=s * math.sqrt(h_dim))
+
+
 @peer("nll_loss", n=2500)
 def _nll_loss(rng):
     shape, tshape, axis = _class_layout(rng)

@@ -244,6 +244,17 @@ SPECS: dict[str, Spec | str] = {
         {**CLASS_OPTIONS, "label_smoothing": Opt("real", UNIT), "detect_mistakes": Opt("bool?")},
         (*CLASS_VALUES, NEG_WEIGHT),
     ),
+    "linear_cross_entropy": Spec(
+        # weight (V, H) is "free": one more class (axis 0 + 1) is valid without `bias`
+        (Arg("input"), Arg("weight", shape="free"), Arg("target", INDEX)),
+        lambda rng: (lambda n, v, h: {"input": _logits(rng, n, h), "weight": _logits(rng, v, h),
+                                      "target": _index(rng, v, n), "bias": _logits(rng, v)})(
+            _n(rng), int(rng.integers(5, 8)), int(rng.integers(2, 4))),
+        (Arg("bias", optional=True),),
+        {**CLASS_OPTIONS, "label_smoothing": Opt("real", UNIT)},
+        (("target >= V", "target", lambda a: _first(a["target"], a["weight"].shape[0]), "IndexError"),
+         CLASS_VALUES[1]),
+    ),
     "softmax_focal_loss": Spec(
         (CLASS_INPUT, Arg("target", INDEX)), _class_build, (Arg("weight", shape="broadcast", optional=True),),
         {**CLASS_OPTIONS, "gamma": Opt("real", NONNEG)},

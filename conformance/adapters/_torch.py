@@ -47,6 +47,13 @@ def functions() -> dict[str, Any]:
         return F.cross_entropy(input, target, weight=weight, ignore_index=ignore_index, reduction=reduction,
                                label_smoothing=label_smoothing)
 
+    def linear_cross_entropy(input, weight, target, *, bias=None, ignore_index=-100, reduction="mean",
+                             label_smoothing=0.0):
+        # the plain composition: F.linear's logits (classes last) into F.cross_entropy (classes on axis 1)
+        z = F.linear(input, weight, bias)
+        return F.cross_entropy(z.movedim(-1, 1) if z.ndim > 1 else z, target, ignore_index=ignore_index,
+                               reduction=reduction, label_smoothing=label_smoothing)
+
     def mse_loss(input, target, *, reduction="mean"):
         return F.mse_loss(input, target, reduction=reduction)
 
@@ -73,6 +80,6 @@ def functions() -> dict[str, Any]:
         return F.margin_ranking_loss(x1, x2, y.to(x1.dtype), margin=margin, reduction=reduction)
 
     return {f.__name__: f for f in (sigmoid, log_sigmoid, softmax, log_softmax, logsumexp, binary_cross_entropy,
-                                    binary_cross_entropy_with_logits, nll_loss, cross_entropy, mse_loss, l1_loss,
+                                    binary_cross_entropy_with_logits, nll_loss, cross_entropy, linear_cross_entropy, mse_loss, l1_loss,
                                     huber_loss, smooth_l1_loss, kl_div, triplet_margin_loss, cosine_embedding_loss,
                                     margin_ranking_loss)}

@@ -23,12 +23,13 @@ OUT = Path(__file__).resolve().parent.parent / "_generated" / "api.md"
 
 # Groups first in this order (then any other module, alphabetically), with these titles
 # (else the module name, capitalised).
-ORDER = ["_activations", "_classification", "_focal", "_regression", "_distribution", "_metric",
+ORDER = ["_activations", "_classification", "_linear", "_focal", "_regression", "_distribution", "_metric",
          "_segmentation", "_boxes", "_calibration"]
 LAST = ["_config", "_checks"]
 TITLES = {
     "_activations": "Activations and log-domain helpers",
     "_classification": "Classification",
+    "_linear": "Classification over a vocabulary: the linear layer fused in",
     "_focal": "Focal losses",
     "_regression": "Regression",
     "_distribution": "Distributions",

@@ -12,6 +12,7 @@ kernel                             output                                     na
 ``cross_entropy_probabilities``    per-position loss                          torch, NumPy
 ``binary_cross_entropy_with_logits``  elementwise loss                        NumPy; torch *
 ``binary_cross_entropy``           elementwise loss                           torch **
+``linear_cross_entropy``           per-row loss of ``input @ weight.T + bias``  torch, NumPy, JAX
 =================================  =========================================  =================
 
 \\* torch's BCE-with-logits kernel fuses its reduction (it sums block by block, with no
@@ -57,13 +58,14 @@ GENERIC: dict[str, tuple[Callable[..., Array], int]] = {
     "cross_entropy_probabilities": (_generic.cross_entropy_probabilities, 2),
     "binary_cross_entropy_with_logits": (_generic.binary_cross_entropy_with_logits, 0),
     "binary_cross_entropy": (_generic.binary_cross_entropy, 0),
+    "linear_cross_entropy": (_generic.linear_cross_entropy, 0),  # blocks its rows itself
 }
 
-#: The module holding each backend's native kernels (its ``KERNELS`` mapping).
+#: The modules holding each backend's native kernels (each with a ``KERNELS`` mapping).
 NATIVE_MODULES = {
-    "torch": "polyloss._kernels._torch",
-    "numpy": "polyloss._kernels._numpy",
-    "jax": "polyloss._kernels._jax",
+    "torch": ("polyloss._kernels._torch", "polyloss._kernels._linear_cross_entropy_torch"),
+    "numpy": ("polyloss._kernels._numpy", "polyloss._kernels._linear_cross_entropy_numpy"),
+    "jax": ("polyloss._kernels._jax", "polyloss._kernels._linear_cross_entropy_jax"),
 }
 
 
@@ -97,7 +99,7 @@ def _backend(xp: Namespace) -> str | None:
 
 @functools.cache
 def _natives(backend: str) -> dict[str, Native]:
-    return importlib.import_module(NATIVE_MODULES[backend]).KERNELS
+    return {name: k for module in NATIVE_MODULES[backend] for name, k in importlib.import_module(module).KERNELS.items()}
 
 
 def select(name: str, xp: Namespace, *args: Array | float | None, checked: bool = True) -> Kernel:

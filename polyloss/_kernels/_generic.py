@@ -10,15 +10,22 @@ keyword, which the registry binds.
 from __future__ import annotations
 
 from .._core._classes import class_axis_weight, pick
+from .._core._xp import device
 from .._core._special import lse_parts, softplus
 from .._core._types import Array, Namespace
+from ._blocked import row_slices
 
 __all__ = [
     "cross_entropy_indices",
     "cross_entropy_probabilities",
     "binary_cross_entropy_with_logits",
     "binary_cross_entropy",
+    "linear_cross_entropy",
 ]
+
+#: Logits per block of the generic linear cross entropy (4 MiB of float32): the block and
+#: the few temporaries of the generic formula stay within a few times that.
+LINEAR_BLOCK_ELEMENTS = 1 << 20
 
 
 def cross_entropy_indices(x: Array, target: Array, w_t: Array, weight: Array | None, eps: float, *, xp: Namespace) -> Array:
@@ -77,3 +84,41 @@ def binary_cross_entropy(p: Array, y: Array, weight: Array | None, *, xp: Namesp
     log_q = xp.maximum(xp.where(has_q, xp.log1p(-xp.where(has_q, p, 0)), -100.0), -100.0)
     loss = -(y * log_p + (1 - y) * log_q)
     return loss if weight is None else loss * weight
+
+
+def linear_cross_entropy(
+    input: Array, weight: Array, bias: Array | None, target: Array, w_t: Array | None, eps: float, *, xp: Namespace
+) -> Array:
+    r"""Per-row cross entropy of the logits ``z = input @ weight.T + bias``, never holding them.
+
+    ``input`` (N, H), ``weight`` (V, H), ``bias`` (V,) or ``None``; ``target`` (N,) class
+    indices in [0, V); ``w_t`` (N,) each row's weight (0 for an ignored target) or
+    ``None`` (all 1); ``eps`` the label smoothing. Returns the unreduced (N,) loss
+
+    .. math:: w_t \bigl((1 - \varepsilon)(\mathrm{LSE}(z) - z_t)
+              + \frac{\varepsilon}{V} \sum_c (\mathrm{LSE}(z) - z_c)\bigr)
+
+    The rows are walked in blocks of at most :data:`LINEAR_LINEAR_BLOCK_ELEMENTS` logits; each
+    block's logits are formed, reduced to its rows' losses with :func:`lse_parts` (stable
+    for huge logits; a confident row keeps its tiny loss) and dropped. Differentiated by
+    the namespace's autograd (which keeps every block for the backward); the native
+    kernels have their own backward.
+    """
+    N, V = input.shape[0], weight.shape[0]
+    weight_t = xp.permute_dims(weight, (1, 0))
+    parts = []
+    for rows in row_slices(N, V, LINEAR_BLOCK_ELEMENTS):
+        z = xp.matmul(input[rows, ...], weight_t)
+        if bias is not None:
+            z = z + bias
+        m, tail = lse_parts(xp, z, 1)
+        loss = (xp.squeeze(m, axis=1) - pick(xp, z, target[rows, ...])) + xp.squeeze(tail, axis=1)
+        if eps > 0:
+            # sum_c (LSE - z_c): every term >= 0, no cancellation
+            loss = (1 - eps) * loss + (eps / V) * xp.sum((m - z) + tail, axis=1)
+        if w_t is not None:
+            loss = w_t[rows, ...] * loss
+        parts.append(loss)
+    if not parts:  # no rows
+        return xp.zeros((0,), dtype=input.dtype, device=device(input))
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
