@@ -228,7 +228,7 @@ def test_errors(backend, rng):
     for bad in (V, -3):
         tb = t.copy()
         tb[1, 2] = bad
-        with pytest.raises(IndexError, match=rf"`target` class indices must be in \[0, {V - 1}\]"):
+        with pytest.raises(IndexError, match=rf"`target` must be class indices in \[0, {V - 1}\]"):
             call(t=tb)
 
 
