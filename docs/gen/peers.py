@@ -37,8 +37,10 @@ DTYPES = ("float64", "float32", "float16", "bfloat16")
 class Defect:
     """One distinct defect of a peer: ``case`` is a failing case id shown as the example,
     ``covers`` glob patterns of the failing ids it explains (``case`` itself when empty),
-    ``text`` what the library returns, what is true, and why.  ``kind`` is "defect", or
-    "convention" where the library documents a different definition."""
+    ``text`` what the library returns, what is true, and why.  ``kind`` is "defect";
+    "convention" where the library documents a different definition (a clip, an epsilon,
+    0/0); or "case" where the case's own budget is in question (issue 14 re-budgets
+    cancellation-prone half-precision cases)."""
 
     adapter: str
     case: str
@@ -365,7 +367,7 @@ def defect_lines(run: Run) -> list[str]:
         explained.update(hits)
         c = run.cases.get(d.case, {})
         got = f" (got {c.get('got')}, expected {c.get('expected')})" if c.get("got") is not None else ""
-        label = "convention" if d.kind == "convention" else "defect"
+        label = {"defect": "defect", "convention": "convention", "case": "the case's budget"}[d.kind]
         lines.append(f"- **{label}**, {len(hits)} failing case(s), e.g. `{d.case}`{_cell(got)}: {_cell(d.text)}")
     rest = [cid for cid in fails if cid not in explained]
     if rest:
