@@ -304,7 +304,7 @@ def _counts(cases: list[dict], run: Run) -> tuple[int, int, int, int, int, int]:
 
 
 def _worst(cases: list[dict], dtype: str) -> str:
-    """The largest measured error (ulps) among the cases run in ``dtype``; ✗ over the reference budget."""
+    """The largest measured error (ulps) among the cases run in ``dtype``; ✗ when that case failed."""
     measured = [c for c in cases if c["dtype"] == dtype and c["status"] != "skip" and c["error_ulps"] is not None]
     special = [c for c in cases if c["dtype"] == dtype and c["status"] in ("fail", "error") and c["error_ulps"] is None]
     if not measured and not special:
