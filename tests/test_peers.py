@@ -10,7 +10,6 @@ not import.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -42,17 +41,6 @@ PEERS = {
 }
 
 
-def _importable(module: str) -> str | None:
-    """None when ``module`` imports, else why not (a broken build counts as absent)."""
-    if importlib.util.find_spec(module) is None:
-        return f"{module} is not installed"
-    try:
-        importlib.import_module(module)
-    except Exception as exc:  # e.g. torchvision's CUDA wheel on a CPU torch
-        return f"{module} does not import ({type(exc).__name__})"
-    return None
-
-
 @pytest.fixture(scope="module")
 def case_set():
     return conformance.load_cases()
@@ -67,14 +55,13 @@ def _cases(case_set, ids):
 
 @pytest.mark.parametrize("spec", list(PEERS))
 def test_peer_adapter_passes_cases_its_library_gets_right(spec: str, case_set) -> None:
-    modules, ids = PEERS[spec]
-    for module in modules:
-        why = _importable(module)
-        if why:
-            pytest.skip(f"{why}: `nox -s peers` installs the peer libraries")
+    _, ids = PEERS[spec]
     if spec.startswith("keras") and "keras" in sys.modules:
         pytest.skip("Keras is already imported in this process on some backend")
-    adapter = conformance.resolve(spec)
+    adapter = conformance.resolve(spec)  # keras:torch sets KERAS_BACKEND before Keras is imported
+    why = adapter.backend.unavailable_cached() or adapter.unavailable()
+    if why:
+        pytest.skip(f"{why}: `nox -s peers` installs the peer libraries")
     report = conformance.run_cases(adapter, _cases(case_set, ids), tier="reference", case_set=case_set)
     assert [(r.id, r.status, r.reason) for r in report.results if r.status != "pass"] == []
     assert report.metadata["libraries"], report.metadata
@@ -185,7 +172,7 @@ def test_strict_tier_is_the_strict_budget_on_the_measured_error(peers_gen) -> No
 def _worked_adapter() -> str:
     text = (DOCS / "conformance.md").read_text(encoding="utf-8")
     section = text[text.index("## Write an adapter in 5 minutes"):]
-    return re.search(r"```python\n(.*?)```", section, re.S)[1]
+    return re.search(r"```python\n(.*?)```", section, re.DOTALL)[1]
 
 
 @pytest.fixture
@@ -207,12 +194,12 @@ def test_worked_adapter_from_the_command_line(mylosses: Path) -> None:
     pytest.importorskip("numpy")
     out = subprocess.run([sys.executable, "-m", "conformance", "--adapter", "mylosses:ADAPTER", "--tier", "reference",
                           "--function", "mse_loss", "--dtype", "float64"], cwd=mylosses, env=_env(mylosses),
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
     assert re.search(r"tinyloss: \d+ passed, 0 failed", out.stdout), out.stdout
     out = subprocess.run([sys.executable, "-m", "conformance", "--adapter", "mylosses:ADAPTER", "--tier", "reference",
                           "--function", "cross_entropy", "--tag", "shift", "--dtype", "float64"], cwd=mylosses,
-                         env=_env(mylosses), capture_output=True, text=True, timeout=300)
+                         env=_env(mylosses), capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 1, out.stdout + out.stderr  # the unshifted exp overflows
     assert "cross_entropy/logit_shift_1e4/float64" in out.stdout
 
@@ -223,6 +210,6 @@ def test_worked_adapter_from_pytest(mylosses: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--conformance-adapter",
                           "mylosses:ADAPTER", "--conformance-function", "mse_loss", "--conformance-dtype", "float64",
                           "-W", "ignore::DeprecationWarning"],
-                         cwd=mylosses, env=_env(mylosses), capture_output=True, text=True, timeout=300)
+                         cwd=mylosses, env=_env(mylosses), capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert re.search(r"\d+ passed", out.stdout), out.stdout[-2000:]

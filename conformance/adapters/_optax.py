@@ -58,7 +58,7 @@ def cross_entropy(input, target, *, ignore_index=-100, reduction="mean", label_s
     import jax.numpy as jnp
     import optax
 
-    L = optax.losses  # noqa: N806
+    L = optax.losses
     axis = class_axis(input)
     if not jnp.issubdtype(target.dtype, jnp.integer):
         q = L.smooth_labels(target, label_smoothing, axis=axis) if label_smoothing else target
