@@ -2,7 +2,7 @@
 the NumPy cross entropy fast path on them.
 
 The generic kernel's formula costs a dozen NumPy passes per block; the cross entropy
-fast path (``_fast._numpy``: ``out=`` ufuncs on cache-sized pieces, the ``log1p`` tail
+kernel (``_numpy``: ``out=`` ufuncs on cache-sized pieces, the ``log1p`` tail
 only where it matters) does the same work in a few, and the logits of a block are
 written by ``matmul(..., out=)`` into a buffer kept for the whole call. Memory: one
 block of :data:`BLOCK_ELEMENTS` logits and the fast path's scratch.
