@@ -20,6 +20,13 @@ argument and returns the reduced loss. \\*\\* torch's BCE kernel raises on proba
 outside [0, 1] (a device assert on CUDA): registered with ``needs_checked=True``, it runs
 only on an input whose values were checked.
 
+A native kernel that reads values on the host (a Python branch on data: a sync on a
+device, a break in a trace) is registered without ``sync_free``; the losses pass
+``reads=checks.reads(...)`` (whether this call may read values: ``value_checks``), and
+where it may not, the generic kernel runs instead. Today's torch kernels are not
+sync-free (their accuracy corrections test ``flag.any()`` per block), so under
+``value_checks="defer"`` and on accelerators in ``"auto"`` torch runs the generic kernels.
+
 :func:`select` returns the native kernel where one is registered for the namespace, it
 applies to the arguments (its ``applies`` predicate: e.g. eager torch, plain ndarrays,
 2-d JAX input) and ``polyloss.options(fast_paths=...)`` is on; otherwise the generic
@@ -100,13 +107,22 @@ def _natives(backend: str) -> dict[str, Native]:
     return importlib.import_module(NATIVE_MODULES[backend]).KERNELS
 
 
-def select(name: str, xp: Namespace, *args: Array | float | None, checked: bool = True) -> Kernel:
-    """The implementation of kernel ``name`` for these arguments (see the module docstring)."""
+def select(name: str, xp: Namespace, *args: Array | float | None, reads: bool, checked: bool = True) -> Kernel:
+    """The implementation of kernel ``name`` for these arguments (see the module docstring).
+
+    ``reads``: whether this call may read values on the host (else only ``sync_free``
+    natives); ``checked``: whether the values were checked (else no ``needs_checked`` native).
+    """
     backend = _backend(xp)
     generic, per_row = GENERIC[name]
     if enabled() and backend in NATIVE_MODULES:
         native = _natives(backend).get(name)
-        if native is not None and (checked or not native.needs_checked) and native.applies(*args):
+        if (
+            native is not None
+            and (checked or not native.needs_checked)
+            and (reads or native.sync_free)
+            and native.applies(*args)
+        ):
             return Kernel(native.fn, native.reduces)
     fn = functools.partial(generic, xp=xp)
     if enabled() and backend is None and per_row and _nbytes(xp, args[0]) > BLOCK_BYTES_GENERIC:
@@ -114,9 +130,9 @@ def select(name: str, xp: Namespace, *args: Array | float | None, checked: bool 
     return Kernel(fn)
 
 
-def call(name: str, xp: Namespace, *args: Array | float | None) -> Array:
+def call(name: str, xp: Namespace, *args: Array | float | None, reads: bool) -> Array:
     """The unreduced loss of kernel ``name`` (one that no native fuses with its reduction)."""
-    kernel = select(name, xp, *args)
+    kernel = select(name, xp, *args, reads=reads)
     assert not kernel.reduces, name  # noqa: S101 -- a registry invariant, not input validation
     return kernel(*args)
 

@@ -26,7 +26,7 @@ def _check_boxes(checks: Checks, boxes: Array, name: str) -> None:
 
 
 def generalized_box_iou_loss(
-    boxes1: Array, boxes2: Array, /, *, reduction: str = "mean", eps: float = 1e-7
+    boxes1: Array, boxes2: Array, /, *, reduction: str = "mean", eps: float = 1e-7, value_checks: str | None = None
 ) -> Array:
     r"""Generalized IoU loss (Rezatofighi et al., 2019) between pairs of boxes.
 
@@ -64,6 +64,10 @@ def generalized_box_iou_loss(
     eps : float
         Torchvision's guard against division by zero, finite and >= 0.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -100,7 +104,7 @@ def generalized_box_iou_loss(
     check_real_floating(xp, boxes1, "boxes1")
     check_real_floating(xp, boxes2, "boxes2")
     check_same_shape(boxes1, boxes2, ("boxes1", "boxes2"))
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     _check_boxes(checks, boxes1, "boxes1")
     _check_boxes(checks, boxes2, "boxes2")
     eps = check_in_range(eps, "eps", 0.0, math.inf, hi_open=True)

@@ -29,7 +29,9 @@ def _default_float(xp: Any, x: Any) -> Any:
     return info().default_dtypes(device=device(x))["real floating"]
 
 
-def class_weights(counts: Array, /, *, strategy: str = "inverse", beta: float = 0.999) -> Array:
+def class_weights(
+    counts: Array, /, *, strategy: str = "inverse", beta: float = 0.999, value_checks: str | None = None
+) -> Array:
     r"""Per-class loss weights from class counts, for ``weight=`` of the classification losses.
 
     With :math:`n_c` samples in class :math:`c`, :math:`n = \sum_c n_c` and
@@ -57,6 +59,10 @@ def class_weights(counts: Array, /, *, strategy: str = "inverse", beta: float = 
     beta : float
         :math:`\beta` in [0, 1), used by ``"effective_number"`` only.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -98,7 +104,7 @@ def class_weights(counts: Array, /, *, strategy: str = "inverse", beta: float = 
         msg = f"`counts` must be a non-empty 1-d array of one count per class; got shape {tuple(counts.shape)}"
         raise ValueError(msg)
     floating = xp.isdtype(counts.dtype, "real floating")
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     unchecked = checks.require(
         (counts > 0) & (xp.isfinite(counts) if floating else (counts > 0)), counts,
         message="`counts` must be positive and finite (a class with count 0 would get an "
@@ -158,7 +164,7 @@ def _bin_edges(n_bins: int, bits: int) -> list[float]:
     return edges
 
 
-def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 15) -> Array:
+def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 15, value_checks: str | None = None) -> Array:
     r"""Expected calibration error of the top-label confidence (Guo et al., 2017).
 
     With confidence :math:`c_i = \max_k p_{ik}`, prediction :math:`\hat y_i =
@@ -187,6 +193,10 @@ def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 
     n_bins : int
         The number of equal-width confidence bins :math:`B`, >= 1.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -233,7 +243,7 @@ def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 
     n, n_classes = probs.shape
     if labels.dtype != xp.int64:
         labels = xp.astype(labels, xp.int64)  # any integer dtype in (torch cannot compare uint16/32/64)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     probs = checks.probabilities(probs, "probs")
     checks.class_indices(labels, n_classes, name="labels")
     dtype = probs.dtype
@@ -259,7 +269,7 @@ def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 
     return finish(xp, checks.result(ece), dtype)  # lazy input with invalid values: NaN
 
 
-def fit_temperature(logits: Array, labels: Array, /) -> Array:
+def fit_temperature(logits: Array, labels: Array, /, *, value_checks: str | None = None) -> Array:
     r"""Temperature scaling (Guo et al., 2017): the :math:`T > 0` minimising the mean NLL of ``softmax(logits / T)``.
 
     .. math::
@@ -291,6 +301,10 @@ def fit_temperature(logits: Array, labels: Array, /) -> Array:
     labels : Array
         True classes in [0, C - 1], shape (N,); any integer dtype.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -328,7 +342,7 @@ def fit_temperature(logits: Array, labels: Array, /) -> Array:
         raise ValueError(msg)
     if labels.dtype != xp.int64:
         labels = xp.astype(labels, xp.int64)  # any integer dtype in (torch cannot compare uint16/32/64)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     checks.class_indices(labels, n_classes, name="labels")
     dtype = logits.dtype
     work = compute_dtype(xp, dtype)

@@ -215,7 +215,7 @@ def triplet_margin_loss(
 
 
 def cosine_embedding_loss(
-    x1: Array, x2: Array, y: Array, /, *, margin: float = 0.0, reduction: str = "mean"
+    x1: Array, x2: Array, y: Array, /, *, margin: float = 0.0, reduction: str = "mean", value_checks: str | None = None
 ) -> Array:
     r"""Cosine embedding loss: pull pairs labelled 1 together, push pairs labelled -1 apart.
 
@@ -254,6 +254,10 @@ def cosine_embedding_loss(
         ``"none"``: the loss of each pair; ``"mean"``: their mean; ``"sum"``: their
         sum.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -290,7 +294,7 @@ def cosine_embedding_loss(
     if tuple(y.shape) != tuple(x1.shape[:-1]):
         msg = f"`y` must have shape {tuple(x1.shape[:-1])} for inputs of shape {tuple(x1.shape)}; got {tuple(y.shape)}"
         raise ValueError(msg)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     _check_sign_target(checks, y)
     margin = check_in_range(margin, "margin", -1.0, 1.0)
     dtype, work = _work_dtype(xp, x1, x2)
@@ -312,7 +316,7 @@ def cosine_embedding_loss(
 
 
 def margin_ranking_loss(
-    x1: Array, x2: Array, y: Array, /, *, margin: float = 0.0, reduction: str = "mean"
+    x1: Array, x2: Array, y: Array, /, *, margin: float = 0.0, reduction: str = "mean", value_checks: str | None = None
 ) -> Array:
     r"""Margin ranking loss: ``x1`` should rank above ``x2`` where ``y = 1``, below where ``y = -1``.
 
@@ -330,6 +334,10 @@ def margin_ranking_loss(
         ``"none"``: the loss of each pair; ``"mean"``: their mean; ``"sum"``: their
         sum.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -359,7 +367,7 @@ def margin_ranking_loss(
     check_real_floating(xp, x1, "x1")
     check_real_floating(xp, x2, "x2")
     _check_margin_ranking_shapes(x1, x2, y)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     _check_sign_target(checks, y)
     margin = check_in_range(margin, "margin", -math.inf, math.inf, lo_open=True, hi_open=True)
     dtype, work = _work_dtype(xp, x1, x2)
