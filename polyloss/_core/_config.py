@@ -17,6 +17,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from ._xp import constant_under_trace
+
 __all__ = ["VALUE_CHECKS", "get_options", "set_options", "options", "get_option", "resolve"]
 
 #: Every option and its default (each described in the docstring of :func:`options`).
@@ -82,6 +84,9 @@ def get_options() -> dict[str, Any]:
     return dict(_current())
 
 
+# under torch.compile an option is read when the function is traced (dynamo cannot trace
+# ContextVar.get): a compiled function keeps the options in effect when it was compiled
+@constant_under_trace
 def get_option(name: str) -> Any:
     """The value in effect of one option."""
     _check_name(name)

@@ -9,7 +9,7 @@ import array_api_compat as compat
 
 from ._types import Array, Namespace
 
-__all__ = ["namespace", "is_concrete", "on_host_eager", "compute_dtype", "to", "finish", "device"]
+__all__ = ["namespace", "is_concrete", "on_host_eager", "constant_under_trace", "compute_dtype", "to", "finish", "device"]
 
 device = compat.device
 
@@ -101,6 +101,18 @@ def on_host_eager(*arrays: Array | None) -> bool:
         if compat.is_cupy_array(a) or compat.is_lazy_array(a):
             return False
     return True
+
+
+def constant_under_trace(fn: Any) -> Any:
+    """Mark ``fn`` (a pure function of Python values: options, bin edges) as evaluated once
+    while ``torch.compile`` traces, its result a constant of the graph.
+
+    What ``torch.compiler.assume_constant_result(fn)`` does (it sets this attribute), without
+    importing torch. Dynamo cannot trace some of what such functions do (``ContextVar.get``,
+    ``fractions``); the result is fixed for that compiled graph.
+    """
+    fn._dynamo_marked_constant = True
+    return fn
 
 
 def compute_dtype(xp: Namespace, dtype: Any) -> Any:

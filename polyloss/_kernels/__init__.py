@@ -38,7 +38,6 @@ Native modules are imported only when their library's arrays are seen.
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,11 +65,30 @@ GENERIC: dict[str, tuple[Callable[..., Array], int]] = {
     "binary_cross_entropy": (_generic.binary_cross_entropy, 0),
 }
 
-#: The module holding each backend's native kernels (its ``KERNELS`` mapping).
-NATIVE_MODULES = {
-    "torch": "polyloss._kernels._torch",
-    "numpy": "polyloss._kernels._numpy",
-    "jax": "polyloss._kernels._jax",
+def _torch_kernels() -> dict[str, Native]:
+    from . import _torch  # an import statement, not importlib: torch.compile traces it
+
+    return _torch.KERNELS
+
+
+def _numpy_kernels() -> dict[str, Native]:
+    from . import _numpy
+
+    return _numpy.KERNELS
+
+
+def _jax_kernels() -> dict[str, Native]:
+    from . import _jax
+
+    return _jax.KERNELS
+
+
+#: Each backend's native kernels: a function that imports its module (``_<library>.py``)
+#: and returns the module's ``KERNELS`` mapping; run only when that library's arrays are seen.
+NATIVE_MODULES: dict[str, Callable[[], dict[str, Native]]] = {
+    "torch": _torch_kernels,
+    "numpy": _numpy_kernels,
+    "jax": _jax_kernels,
 }
 
 
@@ -102,11 +120,6 @@ def _backend(xp: Namespace) -> str | None:
     return None
 
 
-@functools.cache
-def _natives(backend: str) -> dict[str, Native]:
-    return importlib.import_module(NATIVE_MODULES[backend]).KERNELS
-
-
 def select(name: str, xp: Namespace, *args: Array | float | None, reads: bool, checked: bool = True) -> Kernel:
     """The implementation of kernel ``name`` for these arguments (see the module docstring).
 
@@ -116,7 +129,7 @@ def select(name: str, xp: Namespace, *args: Array | float | None, reads: bool, c
     backend = _backend(xp)
     generic, per_row = GENERIC[name]
     if enabled() and backend in NATIVE_MODULES:
-        native = _natives(backend).get(name)
+        native = NATIVE_MODULES[backend]().get(name)
         if (
             native is not None
             and (checked or not native.needs_checked)

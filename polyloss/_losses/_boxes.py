@@ -120,10 +120,10 @@ def generalized_box_iou_loss(
     overlap = (wi > 0) & (hi > 0)  # torchvision: touching boxes have I = 0
     inter = xp.where(overlap, wi * hi, 0)
     # how far each box sticks out of the other along x and y (0 if it does not)
-    ax = xp.maximum(x2 - x2g, 0) + xp.maximum(x1g - x1, 0)
-    ay = xp.maximum(y2 - y2g, 0) + xp.maximum(y1g - y1, 0)
-    bx = xp.maximum(x2g - x2, 0) + xp.maximum(x1 - x1g, 0)
-    by = xp.maximum(y2g - y2, 0) + xp.maximum(y1 - y1g, 0)
+    ax = xp.clip(x2 - x2g, min=0) + xp.clip(x1g - x1, min=0)
+    ay = xp.clip(y2 - y2g, min=0) + xp.clip(y1g - y1, min=0)
+    bx = xp.clip(x2g - x2, min=0) + xp.clip(x1 - x1g, min=0)
+    by = xp.clip(y2g - y2, min=0) + xp.clip(y1 - y1g, min=0)
     # |A| - I = w1 h1 - wi hi = (w1 - wi) h1 + wi (h1 - hi), with w1 - wi = ax, h1 - hi = ay
     a_only = xp.where(overlap, ax * h1 + wi * ay, w1 * h1)
     b_only = xp.where(overlap, bx * h2 + wi * by, w2 * h2)

@@ -10,7 +10,7 @@ from typing import Any
 from .._core._checks import Checks, _dtype_name, check_in_range, check_integer, check_real_floating
 from .._core._classes import class_mask
 from .._core._types import Array
-from .._core._xp import compute_dtype, device, finish, namespace, to
+from .._core._xp import compute_dtype, constant_under_trace, device, finish, namespace, to
 
 __all__ = ["class_weights", "expected_calibration_error", "fit_temperature"]
 
@@ -145,6 +145,7 @@ def _check_probs_labels(xp: Any, x: Any, labels: Any, x_name: str) -> None:
         raise ValueError(msg)
 
 
+@constant_under_trace  # Python floats from (n_bins, bits): one constant for torch.compile
 def _bin_edges(n_bins: int, bits: int) -> list[float]:
     """k / n_bins for k = 1 .. n_bins - 1, correctly rounded to float32 (``bits=32``) or float64."""
     fmt, ifmt = ("f", "I") if bits == 32 else ("d", "Q")
