@@ -14,8 +14,10 @@ and that object alone decides what happens (``docs/architecture.md``, "How check
   when the loss passes through :meth:`Checks.result`.
 
 The math never sees validation state: it receives (possibly NaN-poisoned) arguments and
-returns a loss. ``Checks(xp, defer=...)`` leaves room for a per-call policy: ``defer=True``
-never reads values, ``defer=False`` always does, ``None`` decides per check from the arrays.
+returns a loss. ``Checks(xp, value_checks)`` takes the call's policy (the per-call keyword;
+``None``: the ``value_checks`` option): ``"raise"`` reads values wherever they are readable,
+``"defer"`` never reads them, ``"off"`` checks nothing, ``"auto"`` reads them only for host
+data outside any transform (:func:`~polyloss._core._xp.on_host_eager`).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from ._config import resolve
 from ._types import Array, Namespace
-from ._xp import is_concrete
+from ._xp import is_concrete, on_host_eager
 
 __all__ = [
     "Checks",
@@ -168,23 +171,38 @@ class Checks:
     Parameters
     ----------
     xp : the call's array namespace.
-    defer : bool or None
-        ``True``: never read values (no host sync), poison instead; ``False``: always read
-        them and raise; ``None`` (default): read them where every array involved is concrete.
+    value_checks : {"raise", "defer", "off", "auto"} or None
+        The call's policy (``None``: the ``value_checks`` option). ``"raise"``: read the
+        values wherever they are readable (not for JAX tracers, Dask graphs, meta
+        tensors) and raise; ``"defer"``: never read a value (no host sync, no Python
+        branch on data), poison instead; ``"off"``: check nothing, record nothing;
+        ``"auto"``: ``"raise"`` where :func:`~polyloss._core._xp.on_host_eager` holds for
+        the arrays of a check, ``"defer"`` elsewhere.
     """
 
-    def __init__(self, xp: Namespace, *, defer: bool | None = None) -> None:
+    def __init__(self, xp: Namespace, value_checks: str | None = None) -> None:
         self.xp = xp
-        self.defer = defer
+        self.policy = resolve("value_checks", value_checks)
+        self.off = self.policy == "off"
         self._pending: list[Array] = []  # deferred masks, applied by result()
 
     # -- the decision, in one place ---------------------------------------------------
 
+    def reads(self, *arrays: Array | None) -> bool:
+        """Whether the values of ``arrays`` may be read on the host now (a sync on a device).
+
+        Also what the kernel registry asks before a native kernel that reads values
+        (``"off"`` decides as ``"auto"``: no check, but no sync where ``"auto"`` avoids one).
+        """
+        if self.policy == "defer":
+            return False
+        if self.policy == "raise":
+            return is_concrete(*arrays)
+        return on_host_eager(*arrays)
+
     def deferred(self, *arrays: Array | None) -> bool:
-        """Whether the values of ``arrays`` are not to be read now (traced, lazy, or policy)."""
-        if self.defer is not None:
-            return self.defer
-        return not is_concrete(*arrays)
+        """Whether checks on ``arrays`` do not read values now (traced, lazy, policy, or off)."""
+        return self.off or not self.reads(*arrays)
 
     def require(
         self,
@@ -204,6 +222,8 @@ class Checks:
         (a stand-in where the math itself would fail). ``defer=True`` defers this one check
         whatever the arrays (``detect_mistakes=False``: its values are never read).
         """
+        if self.off:
+            return None
         # ``ok`` too: under jax.jit an array closed over by the traced function is
         # concrete, but what is computed from it inside the trace is a tracer
         if defer or self.deferred(ok, *arrays):
@@ -252,7 +272,9 @@ class Checks:
 
     def argument(self, x: Array, ok: Array, name: str, rule: str, *, error: type[Exception] = ValueError) -> Array:
         """``x`` itself when ``ok`` holds everywhere (read now), else raise; deferred: ``x``
-        with NaN where ``ok`` is false (float arguments only)."""
+        with NaN where ``ok`` is false (float arguments only); ``"off"``: ``x``."""
+        if self.off:
+            return x
         if self.deferred(ok, x):
             return self.xp.where(ok, x, self.xp.nan)
         if not bool(self.xp.all(ok)):
@@ -263,6 +285,8 @@ class Checks:
         """Every value of ``x`` must be a probability in [0, 1] (only >= 0 when ``upper`` is
         False); NaN fails. Returns ``x`` (NaN where invalid when deferred)."""
         xp = self.xp
+        if self.off:
+            return x
         rule = rule or ("must hold probabilities in [0, 1]" if upper else "must hold non-negative values")
         if not self.deferred(x) and math.prod(x.shape) > 0:
             # readable: two reductions (NaN propagates and fails) instead of boolean temporaries
@@ -286,10 +310,13 @@ class Checks:
         """Integer class indices must be in [0, n_classes) or equal ``ignore_index``.
 
         Returns whether every target is known to count (in range, none ignored): then the
-        caller needs no masks. Deferred, an invalid index poisons its position of the
-        per-position loss in :meth:`result`.
+        caller needs no masks. Only a read (never in ``"defer"``) can tell: deferred, the
+        masks are built and an invalid index poisons its position of the per-position loss
+        in :meth:`result`; ``"off"``: masks, no check.
         """
         xp = self.xp
+        if self.off:
+            return False
         none_ignored = ignore_index is None or not 0 <= ignore_index < n_classes
         if none_ignored and not self.deferred(target) and math.prod(target.shape) > 0:
             lo, hi = xp.min(target), xp.max(target)

@@ -17,7 +17,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["get_options", "set_options", "options", "get_option", "resolve"]
+from ._xp import constant_under_trace
+
+__all__ = ["VALUE_CHECKS", "get_options", "set_options", "options", "get_option", "resolve"]
 
 #: Every option and its default (each described in the docstring of :func:`options`).
 _DEFAULTS: dict[str, Any] = {
@@ -25,7 +27,11 @@ _DEFAULTS: dict[str, Any] = {
     # POLYLOSS_FAST_PATHS=0 (or false, off, no) in the environment: off by default
     "fast_paths": os.environ.get("POLYLOSS_FAST_PATHS", "1").strip().lower() not in ("0", "false", "off", "no"),
     "threads": None,
+    "value_checks": "auto",
 }
+
+#: The values of the ``value_checks`` option (and of the per-call keyword).
+VALUE_CHECKS = ("raise", "defer", "off", "auto")
 
 _GLOBAL: dict[str, Any] = dict(_DEFAULTS)  # set_options(): the whole process, replaced (never mutated)
 _LOCAL: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
@@ -56,6 +62,12 @@ def _check(name: str, value: Any) -> None:
         if value < 1:
             msg = f"option `threads` must be None or a positive int; got {value!r}"
             raise ValueError(msg)
+    if name == "value_checks" and not isinstance(value, str):
+        msg = f"option `value_checks` must be a str, one of {', '.join(map(repr, VALUE_CHECKS))}; got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+    if name == "value_checks" and value not in VALUE_CHECKS:
+        msg = f"option `value_checks` must be one of {', '.join(map(repr, VALUE_CHECKS))}; got {value!r}"
+        raise ValueError(msg)
 
 
 def get_options() -> dict[str, Any]:
@@ -66,12 +78,15 @@ def get_options() -> dict[str, Any]:
     dict of str to object
         Every option by name, with its value in effect here (the global one, or the
         override of an enclosing :func:`options` block): ``{"detect_mistakes": bool,
-        "fast_paths": bool, "threads": int or None}``. Changing the dict changes no
+        "fast_paths": bool, "threads": int or None, "value_checks": str}``. Changing the dict changes no
         option.
     """
     return dict(_current())
 
 
+# under torch.compile an option is read when the function is traced (dynamo cannot trace
+# ContextVar.get): a compiled function keeps the options in effect when it was compiled
+@constant_under_trace
 def get_option(name: str) -> Any:
     """The value in effect of one option."""
     _check_name(name)
@@ -86,7 +101,8 @@ def set_options(**kwargs: Any) -> None:
     ----------
     **kwargs
         Options by name, with their new values: ``detect_mistakes`` (bool),
-        ``fast_paths`` (bool) and ``threads`` (int >= 1 or None), described under
+        ``fast_paths`` (bool), ``threads`` (int >= 1 or None) and ``value_checks``
+        (``"raise"``, ``"defer"``, ``"off"`` or ``"auto"``), described under
         :func:`options`. An option not given keeps its value.
 
     Returns
@@ -96,7 +112,8 @@ def set_options(**kwargs: Any) -> None:
     Raises
     ------
     ValueError
-        For an unknown option, or ``threads`` < 1; no option is changed then.
+        For an unknown option, ``threads`` < 1 or an unknown ``value_checks``; no
+        option is changed then.
     TypeError
         For a value of the wrong type (``detect_mistakes=1``, ``threads=2.0``).
     """
@@ -138,6 +155,22 @@ def options(**kwargs: Any) -> Iterator[dict[str, Any]]:
         How many threads the NumPy fast paths may share a large input (4M elements or
         more) among, by rows: NumPy's ufuncs release the GIL. ``None`` (default): one
         per CPU; 1: only the calling thread. Results do not depend on it.
+    value_checks : {"auto", "raise", "defer", "off"}
+        What the checks on values (probabilities in [0, 1], class indices in range,
+        non-negative weights, ...) do; the ``value_checks=`` argument of each loss that
+        has such checks overrides it for one call. ``"raise"``: read the values and raise
+        a clear error naming the first offender (on a GPU each check waits for the
+        device: a host sync); lazy and traced arrays, whose values cannot be read, are
+        deferred. ``"defer"``: never read a value on the host (no sync, no Python branch
+        on data: safe under ``torch.compile``, ``torch.func``, ``jax.jit``, CUDA graphs);
+        an invalid element makes what it touches NaN, never a silent number, and the
+        likely-mistake checks (``detect_mistakes``) that need values are skipped.
+        ``"off"``: no value checks at all (fastest; unsafe: invalid values give
+        undefined numbers). ``"auto"`` (default): ``"raise"`` for data on the host
+        outside any transform (NumPy, array-api-strict, torch CPU tensors in eager mode,
+        eager JAX on the CPU), ``"defer"`` for accelerator data (torch CUDA/MPS/XPU,
+        CuPy, JAX on GPU/TPU) and under tracing or transforms (``jax.jit``/``grad``/
+        ``vmap``, ``torch.compile``, ``torch.func``, Dask).
 
     Returns
     -------
@@ -149,8 +182,8 @@ def options(**kwargs: Any) -> Iterator[dict[str, Any]]:
     Raises
     ------
     ValueError
-        For an unknown option, or ``threads`` < 1 (on entering the ``with`` block, before
-        its body runs).
+        For an unknown option, ``threads`` < 1 or an unknown ``value_checks`` (on
+        entering the ``with`` block, before its body runs).
     TypeError
         For a value of the wrong type.
 

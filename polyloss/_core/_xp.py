@@ -9,7 +9,7 @@ import array_api_compat as compat
 
 from ._types import Array, Namespace
 
-__all__ = ["namespace", "is_concrete", "compute_dtype", "to", "finish", "device"]
+__all__ = ["namespace", "is_concrete", "on_host_eager", "constant_under_trace", "compute_dtype", "to", "finish", "device"]
 
 device = compat.device
 
@@ -71,6 +71,48 @@ def is_concrete(*arrays: Array | None) -> bool:
         if compat.is_lazy_array(a):
             return False
     return True
+
+
+def on_host_eager(*arrays: Array | None) -> bool:
+    """True when every array lives in host memory and no transform is tracing the call.
+
+    Reading such values costs no device sync and breaks no trace: the ``"auto"`` value
+    checks read them. False for accelerator data (torch CUDA/MPS/XPU tensors, CuPy
+    arrays, JAX arrays on a GPU or TPU), under ``torch.compile`` and ``torch.func``
+    transforms, and for what :func:`is_concrete` rejects (JAX tracers, Dask, meta tensors).
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and any(isinstance(a, torch.Tensor) for a in arrays):
+        if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
+            return False
+    for a in arrays:
+        if a is None:
+            continue
+        if torch is not None and isinstance(a, torch.Tensor):
+            if a.device.type != "cpu":  # cuda, mps, xpu, meta, ...
+                return False
+            continue
+        if compat.is_jax_array(a):
+            import jax  # already imported: ``a`` is a JAX array
+
+            if isinstance(a, jax.core.Tracer) or any(d.platform != "cpu" for d in a.devices()):
+                return False
+            continue
+        if compat.is_cupy_array(a) or compat.is_lazy_array(a):
+            return False
+    return True
+
+
+def constant_under_trace(fn: Any) -> Any:
+    """Mark ``fn`` (a pure function of Python values: options, bin edges) as evaluated once
+    while ``torch.compile`` traces, its result a constant of the graph.
+
+    What ``torch.compiler.assume_constant_result(fn)`` does (it sets this attribute), without
+    importing torch. Dynamo cannot trace some of what such functions do (``ContextVar.get``,
+    ``fractions``); the result is fixed for that compiled graph.
+    """
+    fn._dynamo_marked_constant = True
+    return fn
 
 
 def compute_dtype(xp: Namespace, dtype: Any) -> Any:

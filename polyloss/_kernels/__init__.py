@@ -21,6 +21,13 @@ argument and returns the reduced loss. \\*\\* torch's BCE kernel raises on proba
 outside [0, 1] (a device assert on CUDA): registered with ``needs_checked=True``, it runs
 only on an input whose values were checked.
 
+A native kernel that reads values on the host (a Python branch on data: a sync on a
+device, a break in a trace) is registered without ``sync_free``; the losses pass
+``reads=checks.reads(...)`` (whether this call may read values: ``value_checks``), and
+where it may not, the generic kernel runs instead. Today's torch kernels are not
+sync-free (their accuracy corrections test ``flag.any()`` per block), so under
+``value_checks="defer"`` and on accelerators in ``"auto"`` torch runs the generic kernels.
+
 :func:`select` returns the native kernel where one is registered for the namespace, it
 applies to the arguments (its ``applies`` predicate: e.g. eager torch, plain ndarrays,
 2-d JAX input) and ``polyloss.options(fast_paths=...)`` is on; otherwise the generic
@@ -32,7 +39,6 @@ Native modules are imported only when their library's arrays are seen.
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,11 +67,30 @@ GENERIC: dict[str, tuple[Callable[..., Array], int]] = {
     "linear_cross_entropy": (_generic.linear_cross_entropy, 0),  # blocks its rows itself
 }
 
-#: The modules holding each backend's native kernels (each with a ``KERNELS`` mapping).
-NATIVE_MODULES = {
-    "torch": ("polyloss._kernels._torch", "polyloss._kernels._linear_cross_entropy_torch"),
-    "numpy": ("polyloss._kernels._numpy", "polyloss._kernels._linear_cross_entropy_numpy"),
-    "jax": ("polyloss._kernels._jax", "polyloss._kernels._linear_cross_entropy_jax"),
+def _torch_kernels() -> dict[str, Native]:
+    from . import _linear_cross_entropy_torch, _torch  # import statements, not importlib: torch.compile traces them
+
+    return {**_torch.KERNELS, **_linear_cross_entropy_torch.KERNELS}
+
+
+def _numpy_kernels() -> dict[str, Native]:
+    from . import _linear_cross_entropy_numpy, _numpy
+
+    return {**_numpy.KERNELS, **_linear_cross_entropy_numpy.KERNELS}
+
+
+def _jax_kernels() -> dict[str, Native]:
+    from . import _jax, _linear_cross_entropy_jax
+
+    return {**_jax.KERNELS, **_linear_cross_entropy_jax.KERNELS}
+
+
+#: Each backend's native kernels: a function that imports its modules (``_<library>.py``,
+#: ``_linear_cross_entropy_<library>.py``) and returns their ``KERNELS`` mappings merged; run only when that library's arrays are seen.
+NATIVE_MODULES: dict[str, Callable[[], dict[str, Native]]] = {
+    "torch": _torch_kernels,
+    "numpy": _numpy_kernels,
+    "jax": _jax_kernels,
 }
 
 
@@ -97,18 +122,22 @@ def _backend(xp: Namespace) -> str | None:
     return None
 
 
-@functools.cache
-def _natives(backend: str) -> dict[str, Native]:
-    return {name: k for module in NATIVE_MODULES[backend] for name, k in importlib.import_module(module).KERNELS.items()}
+def select(name: str, xp: Namespace, *args: Array | float | None, reads: bool, checked: bool = True) -> Kernel:
+    """The implementation of kernel ``name`` for these arguments (see the module docstring).
 
-
-def select(name: str, xp: Namespace, *args: Array | float | None, checked: bool = True) -> Kernel:
-    """The implementation of kernel ``name`` for these arguments (see the module docstring)."""
+    ``reads``: whether this call may read values on the host (else only ``sync_free``
+    natives); ``checked``: whether the values were checked (else no ``needs_checked`` native).
+    """
     backend = _backend(xp)
     generic, per_row = GENERIC[name]
     if enabled() and backend in NATIVE_MODULES:
-        native = _natives(backend).get(name)
-        if native is not None and (checked or not native.needs_checked) and native.applies(*args):
+        native = NATIVE_MODULES[backend]().get(name)
+        if (
+            native is not None
+            and (checked or not native.needs_checked)
+            and (reads or native.sync_free)
+            and native.applies(*args)
+        ):
             return Kernel(native.fn, native.reduces)
     fn = functools.partial(generic, xp=xp)
     if enabled() and backend is None and per_row and _nbytes(xp, args[0]) > BLOCK_BYTES_GENERIC:
@@ -116,9 +145,9 @@ def select(name: str, xp: Namespace, *args: Array | float | None, checked: bool 
     return Kernel(fn)
 
 
-def call(name: str, xp: Namespace, *args: Array | float | None) -> Array:
+def call(name: str, xp: Namespace, *args: Array | float | None, reads: bool) -> Array:
     """The unreduced loss of kernel ``name`` (one that no native fuses with its reduction)."""
-    kernel = select(name, xp, *args)
+    kernel = select(name, xp, *args, reads=reads)
     assert not kernel.reduces, name  # noqa: S101 -- a registry invariant, not input validation
     return kernel(*args)
 

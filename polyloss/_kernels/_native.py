@@ -16,10 +16,14 @@ class Native:
 
     ``applies(*args)`` says whether it may run on these arguments; ``reduces``: it takes
     ``reduction`` last and returns the reduced loss; ``needs_checked``: it may only see
-    values that were checked.
+    values that were checked; ``sync_free``: it never reads a value on the host (no
+    ``bool``/``item``/... on an array, no Python branch on data), so it may run where the
+    call's checks do not read values (``value_checks="defer"``, accelerator data in
+    ``"auto"``); a kernel that is not runs only where they may.
     """
 
     fn: Callable[..., Array]
     applies: Callable[..., bool] = lambda *args: True
     reduces: bool = False
     needs_checked: bool = False
+    sync_free: bool = False

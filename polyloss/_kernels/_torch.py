@@ -507,5 +507,8 @@ KERNELS = {
         binary_cross_entropy_with_logits, reduces=True,
         applies=lambda z, y, w, pw: z.ndim > 0 and z.numel() > 0 and _eager(z, y, w, pw),
     ),
-    "binary_cross_entropy": Native(binary_cross_entropy, needs_checked=True, applies=lambda p, y, w: _eager(p, y, w)),
+    # torch's kernel checks [0, 1] inside (a device assert on CUDA): no host read of its own
+    "binary_cross_entropy": Native(
+        binary_cross_entropy, needs_checked=True, sync_free=True, applies=lambda p, y, w: _eager(p, y, w)
+    ),
 }

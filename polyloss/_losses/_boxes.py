@@ -26,7 +26,7 @@ def _check_boxes(checks: Checks, boxes: Array, name: str) -> None:
 
 
 def generalized_box_iou_loss(
-    boxes1: Array, boxes2: Array, /, *, reduction: str = "mean", eps: float = 1e-7
+    boxes1: Array, boxes2: Array, /, *, reduction: str = "mean", eps: float = 1e-7, value_checks: str | None = None
 ) -> Array:
     r"""Generalized IoU loss (Rezatofighi et al., 2019) between pairs of boxes.
 
@@ -64,6 +64,10 @@ def generalized_box_iou_loss(
     eps : float
         Torchvision's guard against division by zero, finite and >= 0.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -100,7 +104,7 @@ def generalized_box_iou_loss(
     check_real_floating(xp, boxes1, "boxes1")
     check_real_floating(xp, boxes2, "boxes2")
     check_same_shape(boxes1, boxes2, ("boxes1", "boxes2"))
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     _check_boxes(checks, boxes1, "boxes1")
     _check_boxes(checks, boxes2, "boxes2")
     eps = check_in_range(eps, "eps", 0.0, math.inf, hi_open=True)
@@ -116,10 +120,10 @@ def generalized_box_iou_loss(
     overlap = (wi > 0) & (hi > 0)  # torchvision: touching boxes have I = 0
     inter = xp.where(overlap, wi * hi, 0)
     # how far each box sticks out of the other along x and y (0 if it does not)
-    ax = xp.maximum(x2 - x2g, 0) + xp.maximum(x1g - x1, 0)
-    ay = xp.maximum(y2 - y2g, 0) + xp.maximum(y1g - y1, 0)
-    bx = xp.maximum(x2g - x2, 0) + xp.maximum(x1 - x1g, 0)
-    by = xp.maximum(y2g - y2, 0) + xp.maximum(y1 - y1g, 0)
+    ax = xp.clip(x2 - x2g, min=0) + xp.clip(x1g - x1, min=0)
+    ay = xp.clip(y2 - y2g, min=0) + xp.clip(y1g - y1, min=0)
+    bx = xp.clip(x2g - x2, min=0) + xp.clip(x1 - x1g, min=0)
+    by = xp.clip(y2g - y2, min=0) + xp.clip(y1 - y1g, min=0)
     # |A| - I = w1 h1 - wi hi = (w1 - wi) h1 + wi (h1 - hi), with w1 - wi = ax, h1 - hi = ay
     a_only = xp.where(overlap, ax * h1 + wi * ay, w1 * h1)
     b_only = xp.where(overlap, bx * h2 + wi * by, w2 * h2)

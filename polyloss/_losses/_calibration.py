@@ -10,7 +10,7 @@ from typing import Any
 from .._core._checks import Checks, _dtype_name, check_in_range, check_integer, check_real_floating
 from .._core._classes import class_mask
 from .._core._types import Array
-from .._core._xp import compute_dtype, device, finish, namespace, to
+from .._core._xp import compute_dtype, constant_under_trace, device, finish, namespace, to
 
 __all__ = ["class_weights", "expected_calibration_error", "fit_temperature"]
 
@@ -29,7 +29,9 @@ def _default_float(xp: Any, x: Any) -> Any:
     return info().default_dtypes(device=device(x))["real floating"]
 
 
-def class_weights(counts: Array, /, *, strategy: str = "inverse", beta: float = 0.999) -> Array:
+def class_weights(
+    counts: Array, /, *, strategy: str = "inverse", beta: float = 0.999, value_checks: str | None = None
+) -> Array:
     r"""Per-class loss weights from class counts, for ``weight=`` of the classification losses.
 
     With :math:`n_c` samples in class :math:`c`, :math:`n = \sum_c n_c` and
@@ -57,6 +59,10 @@ def class_weights(counts: Array, /, *, strategy: str = "inverse", beta: float = 
     beta : float
         :math:`\beta` in [0, 1), used by ``"effective_number"`` only.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -98,7 +104,7 @@ def class_weights(counts: Array, /, *, strategy: str = "inverse", beta: float = 
         msg = f"`counts` must be a non-empty 1-d array of one count per class; got shape {tuple(counts.shape)}"
         raise ValueError(msg)
     floating = xp.isdtype(counts.dtype, "real floating")
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     unchecked = checks.require(
         (counts > 0) & (xp.isfinite(counts) if floating else (counts > 0)), counts,
         message="`counts` must be positive and finite (a class with count 0 would get an "
@@ -139,6 +145,7 @@ def _check_probs_labels(xp: Any, x: Any, labels: Any, x_name: str) -> None:
         raise ValueError(msg)
 
 
+@constant_under_trace  # Python floats from (n_bins, bits): one constant for torch.compile
 def _bin_edges(n_bins: int, bits: int) -> list[float]:
     """k / n_bins for k = 1 .. n_bins - 1, correctly rounded to float32 (``bits=32``) or float64."""
     fmt, ifmt = ("f", "I") if bits == 32 else ("d", "Q")
@@ -158,7 +165,7 @@ def _bin_edges(n_bins: int, bits: int) -> list[float]:
     return edges
 
 
-def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 15) -> Array:
+def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 15, value_checks: str | None = None) -> Array:
     r"""Expected calibration error of the top-label confidence (Guo et al., 2017).
 
     With confidence :math:`c_i = \max_k p_{ik}`, prediction :math:`\hat y_i =
@@ -187,6 +194,10 @@ def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 
     n_bins : int
         The number of equal-width confidence bins :math:`B`, >= 1.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -233,7 +244,7 @@ def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 
     n, n_classes = probs.shape
     if labels.dtype != xp.int64:
         labels = xp.astype(labels, xp.int64)  # any integer dtype in (torch cannot compare uint16/32/64)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     probs = checks.probabilities(probs, "probs")
     checks.class_indices(labels, n_classes, name="labels")
     dtype = probs.dtype
@@ -259,7 +270,7 @@ def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 
     return finish(xp, checks.result(ece), dtype)  # lazy input with invalid values: NaN
 
 
-def fit_temperature(logits: Array, labels: Array, /) -> Array:
+def fit_temperature(logits: Array, labels: Array, /, *, value_checks: str | None = None) -> Array:
     r"""Temperature scaling (Guo et al., 2017): the :math:`T > 0` minimising the mean NLL of ``softmax(logits / T)``.
 
     .. math::
@@ -291,6 +302,10 @@ def fit_temperature(logits: Array, labels: Array, /) -> Array:
     labels : Array
         True classes in [0, C - 1], shape (N,); any integer dtype.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -328,7 +343,7 @@ def fit_temperature(logits: Array, labels: Array, /) -> Array:
         raise ValueError(msg)
     if labels.dtype != xp.int64:
         labels = xp.astype(labels, xp.int64)  # any integer dtype in (torch cannot compare uint16/32/64)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     checks.class_indices(labels, n_classes, name="labels")
     dtype = logits.dtype
     work = compute_dtype(xp, dtype)

@@ -45,6 +45,7 @@ def binary_cross_entropy(
     weight: Array | None = None,
     reduction: str = "mean",
     detect_mistakes: bool | None = None,
+    value_checks: str | None = None,
 ) -> Array:
     r"""Binary cross entropy between probabilities ``input`` and targets ``target``.
 
@@ -75,6 +76,10 @@ def binary_cross_entropy(
         Off, or for lazy and traced arrays, no value is inspected (no device sync) and an
         element outside [0, 1] gives NaN instead of an error: never a silent number.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -105,7 +110,7 @@ def binary_cross_entropy(
         check_real_floating(xp, arr, name)
     check_same_shape(input, target, ("input", "target"))
     check_broadcastable(weight, tuple(input.shape), "weight")
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     # detect_mistakes off: the input's values are not read (no sync); outside [0, 1] gives NaN
     read_input = resolve("detect_mistakes", detect_mistakes) and not checks.deferred(input)
     checks.require(
@@ -120,7 +125,7 @@ def binary_cross_entropy(
     work = compute_dtype(xp, dtype)
     p, y, w = (to(xp, a, work) for a in (input, target, weight))
     # torch's kernel raises on values outside [0, 1] (a device assert on CUDA): checked input only
-    kernel = select("binary_cross_entropy", xp, p, y, w, checked=read_input)
+    kernel = select("binary_cross_entropy", xp, p, y, w, reads=checks.reads(p, y, w), checked=read_input)
     return finish(xp, reduce(checks.result(kernel(p, y, w)), reduction, xp=xp), dtype)
 
 
@@ -132,6 +137,7 @@ def binary_cross_entropy_with_logits(
     weight: Array | None = None,
     pos_weight: Array | None = None,
     reduction: str = "mean",
+    value_checks: str | None = None,
 ) -> Array:
     r"""Binary cross entropy on logits: sigmoid and BCE fused without cancellation.
 
@@ -164,6 +170,10 @@ def binary_cross_entropy_with_logits(
         ``"none"``: the elementwise loss; ``"mean"``: its sum divided by the number of
         elements (not by the weights); ``"sum"``: its sum.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -193,14 +203,14 @@ def binary_cross_entropy_with_logits(
     check_same_shape(input, target, ("input", "target"))
     check_broadcastable(weight, tuple(input.shape), "weight")
     check_broadcastable(pos_weight, tuple(input.shape), "pos_weight")
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     target = checks.probabilities(target, "target")  # a 0/255 mask is a classic mistake
     weight = checks.nonnegative(weight, "weight")
     pos_weight = checks.nonnegative(pos_weight, "pos_weight")
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
     z, y, w, pw = (to(xp, a, work) for a in (input, target, weight, pos_weight))
-    kernel = select("binary_cross_entropy_with_logits", xp, z, y, w, pw)
+    kernel = select("binary_cross_entropy_with_logits", xp, z, y, w, pw, reads=checks.reads(z, y, w, pw))
     if kernel.reduces:  # torch's blockwise kernel sums as it goes: no full-size temporary
         return finish(xp, kernel(z, y, w, pw, reduction), dtype)
     return finish(xp, reduce(kernel(z, y, w, pw), reduction, xp=xp), dtype)
@@ -256,6 +266,7 @@ def nll_loss(
     ignore_index: int = -100,
     reduction: str = "mean",
     detect_mistakes: bool | None = None,
+    value_checks: str | None = None,
 ) -> Array:
     r"""Negative log-likelihood of class indices under log-probabilities ``input``.
 
@@ -293,6 +304,10 @@ def nll_loss(
         Check that ``input`` has no positive value (``None``: the global option, on by
         default).
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -322,7 +337,7 @@ def nll_loss(
     """
     xp = namespace(input=input, target=target, weight=weight, optional=("weight",))
     _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities=False)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     if resolve("detect_mistakes", detect_mistakes):
         check_log_probabilities(checks, input, "input", "nll_loss")
     x, w, t, dtype = _class_index_inputs(checks, input, target, weight, ignore_index)
@@ -341,6 +356,7 @@ def cross_entropy(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
     detect_mistakes: bool | None = None,
+    value_checks: str | None = None,
 ) -> Array:
     r"""Cross entropy between logits ``input`` and class indices or class probabilities.
 
@@ -394,6 +410,10 @@ def cross_entropy(
         Warn when ``input`` looks like probabilities (``None``: the global option, on by
         default).
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -431,7 +451,7 @@ def cross_entropy(
     probabilities = xp.isdtype(target.dtype, "real floating")
     _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities)
     eps = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     if resolve("detect_mistakes", detect_mistakes):
         warn_if_probability_rows(checks, input, 0 if input.ndim == 1 else 1, "cross_entropy")
     if probabilities:
@@ -442,10 +462,10 @@ def cross_entropy(
         x, q, w = to(xp, input, work), to(xp, target, work), to(xp, weight, work)
         if x.ndim == 1:
             x, q = x[None, ...], q[None, ...]
-        loss = call("cross_entropy_probabilities", xp, x, q, w, eps)
+        loss = call("cross_entropy_probabilities", xp, x, q, w, eps, reads=checks.reads(x, q, w))
         out = reduce(loss, reduction, xp=xp)  # the mean divides by the number of samples, as torch
     else:
         x, w, t, dtype = _class_index_inputs(checks, input, target, weight, ignore_index)
-        loss = call("cross_entropy_indices", xp, x, t.index, t.weight, w, eps)
+        loss = call("cross_entropy_indices", xp, x, t.index, t.weight, w, eps, reads=checks.reads(x, t.index, w))
         out = reduce_counted(xp, checks.result(loss), t.counted, t.weight, w is not None, reduction)
     return finish(xp, unbatch(out, input.ndim == 1, reduction), dtype)

@@ -38,7 +38,7 @@ def _log_ratio(xp: Any, p: Any, q: Any) -> Any:
 
 
 def kl_div(
-    input: Array, target: Array, /, *, reduction: str = "mean", log_target: bool = False
+    input: Array, target: Array, /, *, reduction: str = "mean", log_target: bool = False, value_checks: str | None = None
 ) -> Array:
     r"""Kullback-Leibler divergence loss with torch's ``kl_div`` semantics.
 
@@ -78,6 +78,10 @@ def kl_div(
     log_target : bool
         Whether ``target`` holds log-probabilities.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -109,7 +113,7 @@ def kl_div(
     check_real_floating(xp, target, "target")
     check_same_shape(input, target, ("input", "target"))
     if not log_target:
-        target = Checks(xp).probabilities(target, "target", upper=False)
+        target = Checks(xp, value_checks).probabilities(target, "target", upper=False)
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
     x, t = to(xp, input, work), to(xp, target, work)
@@ -124,7 +128,7 @@ def kl_div(
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
-def entropy(p: Array, /, *, axis: int | tuple[int, ...] | None = -1) -> Array:
+def entropy(p: Array, /, *, axis: int | tuple[int, ...] | None = -1, value_checks: str | None = None) -> Array:
     r"""Shannon entropy (natural log) of the distributions laid along ``axis``.
 
     .. math:: H(p) = -\sum_i p_i \log p_i, \qquad 0 \log 0 = 0
@@ -142,6 +146,10 @@ def entropy(p: Array, /, *, axis: int | tuple[int, ...] | None = -1) -> Array:
         ``[-p.ndim, p.ndim)``; the default is the last axis. ``None``: all axes, one
         distribution.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -172,7 +180,7 @@ def entropy(p: Array, /, *, axis: int | tuple[int, ...] | None = -1) -> Array:
     xp = namespace(p=p)
     check_real_floating(xp, p, "p")
     check_axis(axis, p.ndim)
-    p = Checks(xp).probabilities(p, "p")
+    p = Checks(xp, value_checks).probabilities(p, "p")
     dtype = p.dtype
     p = to(xp, p, compute_dtype(xp, dtype))
     zero = p == 0
@@ -180,7 +188,9 @@ def entropy(p: Array, /, *, axis: int | tuple[int, ...] | None = -1) -> Array:
     return finish(xp, xp.sum(terms, axis=axis), dtype)
 
 
-def kl_divergence(p: Array, q: Array, /, *, axis: int | tuple[int, ...] | None = -1) -> Array:
+def kl_divergence(
+    p: Array, q: Array, /, *, axis: int | tuple[int, ...] | None = -1, value_checks: str | None = None
+) -> Array:
     r"""Kullback-Leibler divergence :math:`D_{KL}(p \,\|\, q)` along ``axis``, on probabilities.
 
     .. math:: D_{KL}(p \,\|\, q) = \sum_i p_i \log\frac{p_i}{q_i}, \qquad
@@ -208,6 +218,10 @@ def kl_divergence(p: Array, q: Array, /, *, axis: int | tuple[int, ...] | None =
         ``[-p.ndim, p.ndim)``; the default is the last axis. ``None``: all axes, one
         distribution.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -243,7 +257,7 @@ def kl_divergence(p: Array, q: Array, /, *, axis: int | tuple[int, ...] | None =
     check_real_floating(xp, q, "q")
     check_same_shape(p, q, ("p", "q"))
     check_axis(axis, p.ndim)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     p, q = checks.probabilities(p, "p"), checks.probabilities(q, "q")
     dtype = p.dtype
     work = compute_dtype(xp, dtype)

@@ -38,7 +38,7 @@ def _modulating(xp: Any, log_1m_pt: Any, gamma: float, one_minus_pt: Any = None)
     if gamma == 0:  # a Python option, not array data
         return None
     floor = max(-_UNDERFLOW / gamma, -float(xp.finfo(log_1m_pt.dtype).max))
-    factor = xp.exp(gamma * xp.maximum(log_1m_pt, floor))
+    factor = xp.exp(gamma * xp.clip(log_1m_pt, min=floor))
     if one_minus_pt is None:
         return factor
     normal = one_minus_pt >= float(xp.finfo(log_1m_pt.dtype).smallest_normal)
@@ -75,6 +75,7 @@ def sigmoid_focal_loss(
     alpha: float = 0.25,
     gamma: float = 2.0,
     reduction: str = "mean",
+    value_checks: str | None = None,
 ) -> Array:
     r"""Binary focal loss on logits (Lin et al., RetinaNet; torchvision semantics).
 
@@ -122,6 +123,10 @@ def sigmoid_focal_loss(
         ``"none"``: the elementwise loss; ``"mean"``: its sum divided by the number of
         elements; ``"sum"``: its sum.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -160,7 +165,7 @@ def sigmoid_focal_loss(
     check_real_floating(xp, input, "input")
     check_real_floating(xp, target, "target")
     check_same_shape(input, target, ("input", "target"))
-    target = Checks(xp).probabilities(target, "target")
+    target = Checks(xp, value_checks).probabilities(target, "target")
     dtype = input.dtype
     work = compute_dtype(xp, dtype)
     z, y = to(xp, input, work), to(xp, target, work)
@@ -189,6 +194,7 @@ def softmax_focal_loss(
     weight: Array | None = None,
     ignore_index: int = -100,
     reduction: str = "mean",
+    value_checks: str | None = None,
 ) -> Array:
     r"""Multi-class focal loss on logits and class indices (the loss chapter's form).
 
@@ -233,6 +239,10 @@ def softmax_focal_loss(
         ``"none"``: the per-position loss; ``"mean"``: the weighted mean above;
         ``"sum"``: the sum.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -269,10 +279,10 @@ def softmax_focal_loss(
     xp = namespace(input=input, target=target, weight=weight, optional=("weight",))
     _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities=False)
     gamma = _check_gamma(gamma)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     x, w, t, dtype = _class_index_inputs(checks, input, target, weight, ignore_index)
     if gamma == 0:  # cross_entropy, bit for bit: the same kernel
-        loss = call("cross_entropy_indices", xp, x, t.index, t.weight, w, 0.0)
+        loss = call("cross_entropy_indices", xp, x, t.index, t.weight, w, 0.0, reads=checks.reads(x, t.index, w))
     else:
         m, tail = lse_parts(xp, x, 1)
         m, tail = xp.squeeze(m, axis=1), xp.squeeze(tail, axis=1)

@@ -24,6 +24,7 @@ def linear_cross_entropy(
     ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
+    value_checks: str | None = None,
 ) -> Array:
     r"""Cross entropy of the logits ``input @ weight.T + bias`` without forming them.
 
@@ -60,6 +61,10 @@ def linear_cross_entropy(
     reduction : {"none", "mean", "sum"}
         ``"none"`` returns shape (...); the others a 0-d array.
     label_smoothing : float in [0, 1]
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
 
     Returns
     -------
@@ -89,7 +94,7 @@ def linear_cross_entropy(
     xp = namespace(input=input, weight=weight, target=target, bias=bias, optional=("bias",))
     V, dtype = _check_linear_call(xp, input, weight, target, bias, ignore_index, reduction)
     eps = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     every_counts = checks.class_indices(target, V, ignore_index)
     work = compute_dtype(xp, dtype)
     lead = tuple(input.shape[:-1])
@@ -98,7 +103,8 @@ def linear_cross_entropy(
     t = class_targets(xp, _reshape(xp, target, (n,)), V, None, ignore_index, every_counts=every_counts, dtype=work)
     # each row's weight: None when every target counts (the kernels take 1), else 0 where ignored
     w_t = None if t.counted is None else t.weight
-    loss = checks.result(call("linear_cross_entropy", xp, h, w, b, t.index, w_t, eps))
+    reads = checks.reads(h, w, b, t.index)
+    loss = checks.result(call("linear_cross_entropy", xp, h, w, b, t.index, w_t, eps, reads=reads))
     out = reduce_counted(xp, loss, t.counted, t.weight, False, reduction)
     if reduction == "none":
         out = _reshape(xp, out, lead)

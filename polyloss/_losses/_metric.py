@@ -95,7 +95,7 @@ def _eps_ratio(xp: Any, s: Any, r: Any) -> tuple[Any, Any]:
     """
     c = math.sqrt(_COSINE_EPS)
     big = s >= c
-    k = xp.minimum(s, c) / xp.maximum(s, c)  # c / s when big, s / c otherwise; in [0, 1]
+    k = xp.clip(s, max=c) / xp.clip(s, min=c)  # c / s when big, s / c otherwise; in [0, 1]
     v = k / xp.where(big, r, xp.ones_like(r))  # r >= 1 when big (the row is non-zero)
     w = xp.sqrt(1 + v * v)
     t = xp.where(big, xp.zeros_like(k), r * k)
@@ -210,12 +210,12 @@ def triplet_margin_loss(
     d_neg = _pnorm(xp, (a - neg) + eps, p)
     if swap:
         d_neg = xp.minimum(d_neg, _pnorm(xp, (pos - neg) + eps, p))
-    loss = xp.maximum(margin + d_pos - d_neg, 0)
+    loss = xp.clip(margin + d_pos - d_neg, min=0)
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
 def cosine_embedding_loss(
-    x1: Array, x2: Array, y: Array, /, *, margin: float = 0.0, reduction: str = "mean"
+    x1: Array, x2: Array, y: Array, /, *, margin: float = 0.0, reduction: str = "mean", value_checks: str | None = None
 ) -> Array:
     r"""Cosine embedding loss: pull pairs labelled 1 together, push pairs labelled -1 apart.
 
@@ -254,6 +254,10 @@ def cosine_embedding_loss(
         ``"none"``: the loss of each pair; ``"mean"``: their mean; ``"sum"``: their
         sum.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -290,7 +294,7 @@ def cosine_embedding_loss(
     if tuple(y.shape) != tuple(x1.shape[:-1]):
         msg = f"`y` must have shape {tuple(x1.shape[:-1])} for inputs of shape {tuple(x1.shape)}; got {tuple(y.shape)}"
         raise ValueError(msg)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     _check_sign_target(checks, y)
     margin = check_in_range(margin, "margin", -1.0, 1.0)
     dtype, work = _work_dtype(xp, x1, x2)
@@ -306,13 +310,13 @@ def cosine_embedding_loss(
     cos = (rho1 * rho2) * xp.sum(u * v, axis=-1)
     # cos - m, taken as (1 - m) - (1 - cos) near cos = 1 so that it keeps its accuracy there
     above = xp.where(cos > 0.5, (1 - margin) - one_minus_cos, cos - margin)
-    loss = xp.where(y == 1, one_minus_cos, xp.maximum(above, 0))
+    loss = xp.where(y == 1, one_minus_cos, xp.clip(above, min=0))
     loss = checks.result(loss)  # lazy y with a value other than +-1: NaN
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
 def margin_ranking_loss(
-    x1: Array, x2: Array, y: Array, /, *, margin: float = 0.0, reduction: str = "mean"
+    x1: Array, x2: Array, y: Array, /, *, margin: float = 0.0, reduction: str = "mean", value_checks: str | None = None
 ) -> Array:
     r"""Margin ranking loss: ``x1`` should rank above ``x2`` where ``y = 1``, below where ``y = -1``.
 
@@ -330,6 +334,10 @@ def margin_ranking_loss(
         ``"none"``: the loss of each pair; ``"mean"``: their mean; ``"sum"``: their
         sum.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -359,13 +367,13 @@ def margin_ranking_loss(
     check_real_floating(xp, x1, "x1")
     check_real_floating(xp, x2, "x2")
     _check_margin_ranking_shapes(x1, x2, y)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     _check_sign_target(checks, y)
     margin = check_in_range(margin, "margin", -math.inf, math.inf, lo_open=True, hi_open=True)
     dtype, work = _work_dtype(xp, x1, x2)
     a, b = to(xp, x1, work), to(xp, x2, work)
     # -y (x1 - x2) for y in {1, -1}, one rounding: x2 - x1 or x1 - x2
-    loss = xp.maximum(xp.where(y == 1, b - a, a - b) + margin, 0)
+    loss = xp.clip(xp.where(y == 1, b - a, a - b) + margin, min=0)
     loss = checks.result(loss)  # lazy y with a value other than +-1: NaN
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 

@@ -24,6 +24,7 @@ def _overlap_loss(
     gamma: float,
     smooth: float,
     reduction: str,
+    value_checks: str | None,
 ) -> Any:
     r"""The shared core: ``((a FP + b FN) / (k TP + a FP + b FN + smooth)) ** gamma`` per (sample, class).
 
@@ -48,7 +49,7 @@ def _overlap_loss(
     n_classes = input.shape[1]
     if not probabilities and target.dtype != xp.int64:
         target = xp.astype(target, xp.int64)  # any integer dtype in (torch cannot compare uint16/32/64)
-    checks = Checks(xp)
+    checks = Checks(xp, value_checks)
     input = checks.probabilities(input, "input")
     if probabilities:
         target = checks.probabilities(target, "target")
@@ -82,7 +83,9 @@ def _overlap_loss(
     return finish(xp, reduce(checks.result(loss), reduction, xp=xp), dtype)
 
 
-def dice_loss(input: Array, target: Array, /, *, smooth: float = 1.0, reduction: str = "mean") -> Array:
+def dice_loss(
+    input: Array, target: Array, /, *, smooth: float = 1.0, reduction: str = "mean", value_checks: str | None = None
+) -> Array:
     r"""Soft Dice loss (Milletari et al., 2016, V-Net), one minus the Sørensen-Dice coefficient.
 
     .. math::
@@ -127,6 +130,10 @@ def dice_loss(input: Array, target: Array, /, *, smooth: float = 1.0, reduction:
         ``"none"``: the loss of each sample and class; ``"mean"``: their mean over
         samples and classes; ``"sum"``: their sum.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -155,11 +162,14 @@ def dice_loss(input: Array, target: Array, /, *, smooth: float = 1.0, reduction:
     0.15
     """
     return _overlap_loss(
-        input, target, alpha=1.0, beta=1.0, tp_weight=2.0, gamma=1.0, smooth=smooth, reduction=reduction
+        input, target, alpha=1.0, beta=1.0, tp_weight=2.0, gamma=1.0, smooth=smooth, reduction=reduction,
+        value_checks=value_checks,
     )
 
 
-def jaccard_loss(input: Array, target: Array, /, *, smooth: float = 1.0, reduction: str = "mean") -> Array:
+def jaccard_loss(
+    input: Array, target: Array, /, *, smooth: float = 1.0, reduction: str = "mean", value_checks: str | None = None
+) -> Array:
     r"""Soft Jaccard (IoU) loss, one minus the soft intersection over union.
 
     .. math::
@@ -187,6 +197,10 @@ def jaccard_loss(input: Array, target: Array, /, *, smooth: float = 1.0, reducti
         ``"none"``: the loss of each sample and class; ``"mean"``: their mean over
         samples and classes; ``"sum"``: their sum.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -215,7 +229,8 @@ def jaccard_loss(input: Array, target: Array, /, *, smooth: float = 1.0, reducti
     0.26087
     """
     return _overlap_loss(
-        input, target, alpha=1.0, beta=1.0, tp_weight=1.0, gamma=1.0, smooth=smooth, reduction=reduction
+        input, target, alpha=1.0, beta=1.0, tp_weight=1.0, gamma=1.0, smooth=smooth, reduction=reduction,
+        value_checks=value_checks,
     )
 
 
@@ -229,6 +244,7 @@ def tversky_loss(
     gamma: float = 1.0,
     smooth: float = 1.0,
     reduction: str = "mean",
+    value_checks: str | None = None,
 ) -> Array:
     r"""Tversky loss (Salehi et al., 2017) and, with ``gamma != 1``, focal Tversky loss.
 
@@ -277,6 +293,10 @@ def tversky_loss(
         ``"none"``: the loss of each sample and class; ``"mean"``: their mean over
         samples and classes; ``"sum"``: their sum.
 
+    value_checks : {"auto", "raise", "defer", "off"} or None
+        What the checks on values do in this call (``None``: the global option,
+        ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
+        a value is invalid without reading any value on the host, or check nothing.
     Returns
     -------
     Array
@@ -316,6 +336,7 @@ def tversky_loss(
     beta = check_in_range(beta, "beta", 0.0, math.inf, hi_open=True)
     gamma = check_in_range(gamma, "gamma", 0.0, math.inf, lo_open=True, hi_open=True)
     return _overlap_loss(
-        input, target, alpha=alpha, beta=beta, tp_weight=1.0, gamma=gamma, smooth=smooth, reduction=reduction
+        input, target, alpha=alpha, beta=beta, tp_weight=1.0, gamma=gamma, smooth=smooth, reduction=reduction,
+        value_checks=value_checks,
     )
 
