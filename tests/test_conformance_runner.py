@@ -218,7 +218,7 @@ def _broken(torch_functions, **overrides):
 def test_baseline_torch_passes_what_the_broken_versions_fail(torch_functions):
     base = _torch_run(torch_functions, functions=["cross_entropy", "nll_loss", "binary_cross_entropy",
                                                   "binary_cross_entropy_with_logits"], tier="reference",
-                      exclude_tags=["cancellation", "underflow", "neg-inf"])
+                      exclude_tags=["cancellation", "underflow", "neg-inf", "reduction-overflow"])
     assert base.ok, [r.id for r in base.failures()]
 
 
@@ -467,8 +467,11 @@ def test_a_convention_not_shared_is_excluded_by_its_tag(function, fn, tag):
     """An implementation without a convention fails only cases carrying its tag, and
     ``exclude_tags`` leaves it a clean run."""
     adapter = MappingAdapter({function: fn})
-    report = run(adapter, functions=[function], dtypes=["float64", "float32"], tier="reference")
+    # (their plain sums overflow in the reduction-overflow cases: another defect than the convention)
+    other = ["reduction-overflow"]
+    report = run(adapter, functions=[function], dtypes=["float64", "float32"], tier="reference", exclude_tags=other)
     assert report.failed > 0
     assert all(tag in r.tags for r in report.failures()), [r.id for r in report.failures() if tag not in r.tags]
-    clean = run(adapter, functions=[function], dtypes=["float64", "float32"], tier="reference", exclude_tags=[tag])
+    clean = run(adapter, functions=[function], dtypes=["float64", "float32"], tier="reference",
+                exclude_tags=[tag, *other])
     assert clean.ok and clean.passed > 5 and all(tag not in r.tags for r in clean.results)

@@ -94,7 +94,7 @@ class Arg:
 
 @dataclass
 class Opt:
-    kind: str  # "reduction", "bool", "bool?", "real", "int", "axis", "choice"
+    kind: str  # "reduction", "bool", "bool?", "real", "int", "axis", "choice", "policy" (a choice or None)
     ok: Callable[[Any], bool | None] = lambda v: True  # the valid domain ("real", "int"); None: either way
     choices: tuple = ()
 
@@ -358,6 +358,12 @@ SPECS: dict[str, Spec | str] = {
     "options": "configuration (tests/test_mistakes.py fuzzes its arguments)",
 }
 
+# Every function with checks on values takes the per-call policy ``value_checks``.
+VALUE_CHECKS = ("auto", "raise", "defer", "off")
+for _name, _spec in SPECS.items():
+    if isinstance(_spec, Spec) and "value_checks" in inspect.signature(getattr(pl, _name)).parameters:
+        _spec.options["value_checks"] = Opt("policy", choices=VALUE_CHECKS)
+
 
 # -- running one call and judging it ----------------------------------------------------------
 
@@ -610,10 +616,12 @@ def _option_values(opt: Opt, rng):
         for label, v in (("(0, 0)", (0, 0)), ("(0, -2)", (0, -2)), ("1.0", 1.0), ("'0'", "0"), ("True", True), ("[0]", [0]),
                          *((("None", None), ("(0, 1)", (0, 1))) if opt.choices else ())):  # softmax: an int
             yield label, v, Policy.RAISE
-    elif opt.kind == "choice":
+    elif opt.kind in ("choice", "policy"):
         for v in opt.choices:
             yield repr(v), v, Policy.ACCEPT
-        for v in ("nope", "", None, 1, opt.choices[0].upper()):
+        if opt.kind == "policy":  # None: the global option
+            yield "None", None, Policy.ACCEPT
+        for v in ("nope", "", *((None,) if opt.kind == "choice" else ()), 1, True, opt.choices[0].upper()):
             yield repr(v), v, Policy.RAISE
 
 

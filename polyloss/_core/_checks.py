@@ -30,6 +30,7 @@ from typing import Any
 
 from ._config import resolve
 from ._types import Array, Namespace
+from ._classes import as_index
 from ._xp import is_concrete, on_host_eager
 
 __all__ = [
@@ -315,6 +316,7 @@ class Checks:
         in :meth:`result`; ``"off"``: masks, no check.
         """
         xp = self.xp
+        target = as_index(xp, target)  # any integer dtype (torch reduces no uint16/32/64)
         if self.off:
             return False
         none_ignored = ignore_index is None or not 0 <= ignore_index < n_classes

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from ._types import Array, Namespace
 from ._xp import device
 
-__all__ = ["ClassTargets", "class_targets", "pick", "class_mask", "class_axis_weight", "take", "unbatch", "n_classes"]
+__all__ = ["ClassTargets", "as_index", "class_targets", "pick", "class_mask", "class_axis_weight", "take", "unbatch", "n_classes"]
 
 
 def n_classes(input: Array) -> int:
@@ -49,11 +49,7 @@ def class_targets(
     ``every_counts`` (from :meth:`Checks.class_indices`): every target is known to be a
     class and none is ignored, so no masks are built (the common case).
     """
-    # any integer dtype in; gather/take want the namespace's indexing dtype (int64, or
-    # int32 on JAX without x64, where asking for int64 would warn)
-    index_dtype = xp.__array_namespace_info__().default_dtypes(device=device(target))["indexing"]
-    if target.dtype != index_dtype:
-        target = xp.astype(target, index_dtype)
+    target = as_index(xp, target)
     if target.ndim == 0:
         target = target[None, ...]
     if every_counts:
@@ -69,6 +65,14 @@ def class_targets(
     else:
         w_t = xp.where(counted, take(xp, weight, safe), 0)
     return ClassTargets(safe, counted, w_t)
+
+
+def as_index(xp: Namespace, target: Array) -> Array:
+    """Integer class indices of any dtype in the namespace's indexing dtype (int64, or int32
+    on JAX without x64, where asking for int64 would warn): what gather/take want, and what
+    torch can compare and reduce (it has no min/max for uint16/32/64)."""
+    index_dtype = xp.__array_namespace_info__().default_dtypes(device=device(target))["indexing"]
+    return target if target.dtype == index_dtype else xp.astype(target, index_dtype)
 
 
 def take(xp: Namespace, values: Array, index: Array) -> Array:
