@@ -5,15 +5,15 @@ Each kernel has one generic definition written against the array API
 (:mod:`polyloss._kernels._generic`) and, for some backends, a native implementation
 with the same signature and the same output -- the unreduced loss:
 
-=================================  =========================================  =================
-kernel                             output                                     native on
-=================================  =========================================  =================
-``cross_entropy_indices``          per-position loss, before masking          torch, NumPy, JAX
-``cross_entropy_probabilities``    per-position loss                          torch, NumPy
-``binary_cross_entropy_with_logits``  elementwise loss                        NumPy; torch *
-``binary_cross_entropy``           elementwise loss                           torch **
-``linear_cross_entropy``           per-row loss of ``input @ weight.T + bias``  torch, NumPy, JAX
-=================================  =========================================  =================
+====================================  ==============================================  =================
+kernel                                output (unreduced)                              native on
+====================================  ==============================================  =================
+``cross_entropy_indices``             per-position loss, before masking               torch, NumPy, JAX
+``cross_entropy_probabilities``       per-position loss                               torch, NumPy
+``binary_cross_entropy_with_logits``  elementwise loss                                NumPy; torch *
+``binary_cross_entropy``              elementwise loss                                torch **
+``linear_cross_entropy``              per-row loss of ``input @ weight.T + bias``     torch, NumPy, JAX
+====================================  ==============================================  =================
 
 \\* torch's BCE-with-logits kernel fuses its reduction (it sums block by block, with no
 full-size temporary): registered with ``reduces=True``, it takes ``reduction`` as one more
