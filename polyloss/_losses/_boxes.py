@@ -68,6 +68,7 @@ def generalized_box_iou_loss(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array

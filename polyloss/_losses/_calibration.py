@@ -63,6 +63,7 @@ def class_weights(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array
@@ -198,6 +199,7 @@ def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array
@@ -306,6 +308,7 @@ def fit_temperature(logits: Array, labels: Array, /, *, value_checks: str | None
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array

@@ -82,6 +82,7 @@ def kl_div(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array
@@ -150,6 +151,7 @@ def entropy(p: Array, /, *, axis: int | tuple[int, ...] | None = -1, value_check
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array
@@ -222,6 +224,7 @@ def kl_divergence(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array

@@ -127,6 +127,7 @@ def sigmoid_focal_loss(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array
@@ -243,6 +244,7 @@ def softmax_focal_loss(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array

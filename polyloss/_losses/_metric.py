@@ -258,6 +258,7 @@ def cosine_embedding_loss(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array
@@ -338,6 +339,7 @@ def margin_ranking_loss(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array

@@ -134,6 +134,7 @@ def dice_loss(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array
@@ -201,6 +202,7 @@ def jaccard_loss(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array
@@ -297,6 +299,7 @@ def tversky_loss(
         What the checks on values do in this call (``None``: the global option,
         ``"auto"`` by default; see :func:`options`): raise a clear error, give NaN where
         a value is invalid without reading any value on the host, or check nothing.
+
     Returns
     -------
     Array
