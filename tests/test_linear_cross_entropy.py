@@ -235,8 +235,13 @@ def test_errors(backend, rng):
 # -- torch -----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch", reason="autograd through the torch kernel needs torch (absent in this session)")
+
+
 def _torch_pair(rng, lead, bias, dtype="float64"):
-    torch = pytest.importorskip("torch")
+    import torch
     h, w, b, t = _problem(rng, lead, bias=bias)
     mk = lambda a: None if a is None else torch.asarray(a).to(getattr(torch, dtype)).requires_grad_(True)  # noqa: E731
     return (mk(h), mk(w), mk(b), torch.asarray(t)), (mk(h), mk(w), mk(b))
@@ -251,11 +256,9 @@ def _torch_plain(h, w, b, t, **kw):
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize("option", list(OPTIONS))
-def test_torch_gradients_match_the_composition(small_blocks, rng, option, reduction, monkeypatch):
+def test_torch_gradients_match_the_composition(torch, small_blocks, rng, option, reduction, monkeypatch):
     """d input, d weight, d bias against autograd of F.cross_entropy(F.linear(...)); "mean" and
     "sum" use the forward's gradients (no second pass), "none" with a weighting recomputes."""
-    import torch
-
     from polyloss._kernels import _linear_cross_entropy_torch as kt
 
     passes = []
@@ -277,20 +280,16 @@ def test_torch_gradients_match_the_composition(small_blocks, rng, option, reduct
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-def test_torch_gradcheck(small_blocks, rng, reduction):
+def test_torch_gradcheck(torch, small_blocks, rng, reduction):
     """gradcheck in float64 (its one-hot output gradients take the recomputing backward for "none")."""
-    import torch
-
     (h, w, b, t), _ = _torch_pair(rng, (7,), bias=True)
     t[2] = -100
     f = lambda h, w, b: pl.linear_cross_entropy(h, w, t, bias=b, reduction=reduction, label_smoothing=0.1)  # noqa: E731
     assert torch.autograd.gradcheck(f, (h, w, b))
 
 
-def test_torch_generic_kernel_and_no_grad(rng):
+def test_torch_generic_kernel_and_no_grad(torch, rng):
     """fast_paths off runs the generic kernel under autograd: the same values and gradients."""
-    import torch
-
     (h, w, b, t), (h2, w2, b2) = _torch_pair(rng, (7,), bias=True)
     pl.linear_cross_entropy(h, w, t, bias=b).backward()
     with pl.options(fast_paths=False):
@@ -302,9 +301,7 @@ def test_torch_generic_kernel_and_no_grad(rng):
     assert not out.requires_grad
 
 
-def test_torch_half_precision_gradients(rng):
-    import torch
-
+def test_torch_half_precision_gradients(torch, rng):
     (h, w, b, t), (h2, w2, b2) = _torch_pair(rng, (7,), bias=True, dtype="bfloat16")
     out = pl.linear_cross_entropy(h, w, t, bias=b)
     out.backward()
@@ -469,10 +466,8 @@ def test_numpy_memory_is_a_fraction_of_the_logits():
                                rtol=1e-5)
 
 
-def test_torch_backward_twice_through_a_retained_graph(rng):
+def test_torch_backward_twice_through_a_retained_graph(torch, rng):
     """The first backward scales the forward's gradients in place; a second one recomputes them."""
-    import torch
-
     (h, w, b, t), (h2, w2, b2) = _torch_pair(rng, (7,), bias=True)
     out = pl.linear_cross_entropy(h, w, t, bias=b)
     out.backward(retain_graph=True)
