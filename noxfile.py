@@ -55,7 +55,8 @@ def tests(session: nox.Session, backend: str) -> None:
     if TABLE[backend]["device"] == "gpu" and not _has_cuda_device():
         session.skip(f"{backend} needs a CUDA device and none is present (nvidia-smi -L failed)")
     _install(session, [BACKENDS[backend]], "test")
-    session.run("pytest", *session.posargs, env={"POLYLOSS_BACKEND": backend})
+    # one worker per core; a group (one backend's conformance report) stays in one worker
+    session.run("pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs, env={"POLYLOSS_BACKEND": backend})
 
 
 @nox.session(default=False)

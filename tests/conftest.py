@@ -81,6 +81,17 @@ def make_backend(spec: str) -> Backend:
     return Backend(impl.name, array_api_compat.array_namespace(impl.from_numpy(np.zeros(1), "float64")), impl)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``backend_independent`` run once, where numpy is selected -- not again in
+    each backend's nox session, where they would test the same thing again."""
+    if "numpy" in selected_backends():
+        return
+    skip = pytest.mark.skip(reason="backend-independent: runs where numpy is selected (nox tests(backend='numpy'))")
+    for item in items:
+        if item.get_closest_marker("backend_independent"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(params=selected_backends(), scope="session")
 def backend(request: pytest.FixtureRequest) -> Backend:
     return make_backend(request.param)

@@ -270,6 +270,7 @@ def test_only_provided_functions_are_run_listed_and_counted(capsys):
     assert "has no tversky_loss" not in out
 
 
+@pytest.mark.backend_independent
 def test_plugin_collects_only_provided_functions(project):
     proc = _pytest(project, "--conformance-adapter", "mylosses:FUNCTIONS", "--conformance-dtype", "float64",
                    "--conformance-exclude-tag", "gradient", "-rA")
@@ -284,6 +285,7 @@ def test_plugin_collects_only_provided_functions(project):
 # --------------------------------------------------------------------------- 5. typos and empty runs
 
 
+@pytest.mark.backend_independent
 def test_unknown_function_names_are_a_usage_error(project, capsys):
     with pytest.raises(ValueError, match=r"'crossentropy' \(did you mean 'cross_entropy'"):
         run({"crossentropy": _np_sigmoid})
@@ -317,6 +319,7 @@ def test_a_cli_run_that_validates_nothing_fails(capsys):
     assert "nothing was validated" in capsys.readouterr().err
 
 
+@pytest.mark.backend_independent
 def test_a_plugin_session_that_validates_nothing_fails(project):
     proc = _pytest(project, "--conformance-adapter", "mylosses:FUNCTIONS", "--conformance-function", "sigmoid",
                    "--conformance-tag", "gradient")  # numpy has no autograd: every case is skipped
@@ -330,6 +333,7 @@ def test_a_plugin_session_that_validates_nothing_fails(project):
 # --------------------------------------------------------------------------- 6. importing from the current directory
 
 
+@pytest.mark.backend_independent
 def test_console_script_and_pytest_import_from_the_current_directory(project):
     proc = _script(project, "cli.py", "--adapter", "mylosses:FUNCTIONS", "--dtype", "float64")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -339,6 +343,7 @@ def test_console_script_and_pytest_import_from_the_current_directory(project):
     assert "passed" in proc.stdout
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("spec", ["no_such_module_xyz:THING", "mylosses:NO_SUCH_ATTR", "nonsense"])
 def test_a_bad_spec_is_a_clean_usage_error(project, spec):
     proc = _pytest(project, "--conformance-adapter", spec)
@@ -392,6 +397,7 @@ def test_explain_prints_a_case_in_full(capsys):
 # --------------------------------------------------------------------------- 8. dtype contract
 
 
+@pytest.mark.backend_independent
 def test_dtype_contract_warn_still_judges_accuracy(project, capsys, monkeypatch):
     from conformance.__main__ import main
 
@@ -422,6 +428,7 @@ def test_dtype_contract_warn_still_judges_accuracy(project, capsys, monkeypatch)
 # --------------------------------------------------------------------------- 9. the adapter's library in the report
 
 
+@pytest.mark.backend_independent
 def test_json_environment_names_the_adapters_library(project, capsys, monkeypatch):
     import json
 
@@ -518,6 +525,7 @@ def test_jax_x64_only_for_the_cases_that_need_it():
 # --------------------------------------------------------------------------- 11. nothing heavy until asked
 
 
+@pytest.mark.backend_independent
 def test_plugin_loads_and_pytest_runs_without_numpy(project):
     block = "import sys\nsys.modules['numpy'] = None\nsys.modules['mpmath'] = None\n"
     proc = _pytest(project, "test_own.py", prelude=block)
@@ -534,6 +542,7 @@ def test_plugin_loads_and_pytest_runs_without_numpy(project):
     assert probe.stdout.strip() == "[]", probe.stdout + probe.stderr
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("missing", ["numpy", "mpmath"])
 def test_cli_without_numpy_or_mpmath_names_the_extra(project, missing):
     proc = _script(project, "cli.py", "--adapter", "exact", prelude=f"import sys\nsys.modules[{missing!r}] = None\n")

@@ -13,6 +13,8 @@ import conformance
 from conformance import CASES_DIR, generate
 from conformance.definitions._spec import Printed
 
+pytestmark = pytest.mark.backend_independent  # NumPy only: runs once, where numpy is selected
+
 ROOT = Path(__file__).resolve().parent.parent
 ERRATA = ROOT / "docs" / "errata.md"
 

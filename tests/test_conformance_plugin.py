@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.backend_independent  # NumPy only: runs once, where numpy is selected
+
 ROOT = Path(__file__).resolve().parent.parent
 
 MYLOSSES = textwrap.dedent('''

@@ -58,7 +58,9 @@ FUNCTIONS = conformance.load_cases().functions()
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-@pytest.mark.parametrize("backend", _backends())
+# one report per backend, computed once per process: its tests share a pytest-xdist worker
+@pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.xdist_group(f"conformance-{b}"))
+                                     for b in _backends()])
 def test_polyloss_conforms(backend: str, function: str) -> None:
     report = _report(backend)
     mine = [r for r in report.results if r.function == function]

@@ -18,6 +18,8 @@ from conformance import CASES_DIR, CaseSchemaError, load_cases, measure
 from conformance._formats import FORMATS, decode_float, encode_float, parse_expected, round_to, ulp
 from conformance._schema import validate_file
 
+pytestmark = pytest.mark.backend_independent  # NumPy only: runs once, where numpy is selected
+
 
 def _doc(name: str = "cross_entropy") -> dict:
     return json.loads((CASES_DIR / f"{name}.json").read_text(encoding="utf-8"))

@@ -190,6 +190,7 @@ def _env(directory: Path) -> dict:
     return dict(os.environ, PYTHONPATH=os.pathsep.join([str(directory), str(ROOT)]))
 
 
+@pytest.mark.backend_independent
 def test_worked_adapter_from_the_command_line(mylosses: Path) -> None:
     pytest.importorskip("numpy")
     mse = [sys.executable, "-m", "conformance", "--adapter", "mylosses:ADAPTER", "--tier", "reference",
@@ -209,6 +210,7 @@ def test_worked_adapter_from_the_command_line(mylosses: Path) -> None:
     assert "cross_entropy/logit_shift_1e4/float64" in out.stdout
 
 
+@pytest.mark.backend_independent
 def test_worked_adapter_from_pytest(mylosses: Path) -> None:
     pytest.importorskip("numpy")
     (mylosses / "conftest.py").write_text("", encoding="utf-8")
