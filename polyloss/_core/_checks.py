@@ -31,7 +31,7 @@ from typing import Any
 from ._config import resolve
 from ._types import Array, Namespace
 from ._classes import as_index
-from ._xp import is_concrete, on_host_eager
+from ._xp import is_concrete, min_max, on_host_eager
 
 __all__ = [
     "Checks",
@@ -321,7 +321,7 @@ class Checks:
             return False
         none_ignored = ignore_index is None or not 0 <= ignore_index < n_classes
         if none_ignored and not self.deferred(target) and math.prod(target.shape) > 0:
-            lo, hi = xp.min(target), xp.max(target)
+            lo, hi = min_max(xp, target)
             # under jax.jit a closed-over target is concrete but what is computed from it is a tracer
             if is_concrete(lo, hi) and 0 <= int(lo) and int(hi) < n_classes:
                 return True

@@ -24,9 +24,12 @@ only on an input whose values were checked.
 A native kernel that reads values on the host (a Python branch on data: a sync on a
 device, a break in a trace) is registered without ``sync_free``; the losses pass
 ``reads=checks.reads(...)`` (whether this call may read values: ``value_checks``), and
-where it may not, the generic kernel runs instead. Today's torch kernels are not
-sync-free (their accuracy corrections test ``flag.any()`` per block), so under
-``value_checks="defer"`` and on accelerators in ``"auto"`` torch runs the generic kernels.
+where it may not, the generic kernel runs instead. A kernel registered with
+``takes_reads`` receives ``reads`` itself: it tests a flag on the host (to skip a
+correction no position needs) only where reads are allowed, and otherwise applies its
+corrections with ``where`` on the device, without a sync. torch's kernels are all
+sync-free or take ``reads``, so they run under ``value_checks="defer"``, on accelerators
+and in ``"auto"`` alike (not under tracing transforms: their ``applies`` declines).
 
 :func:`select` returns the native kernel where one is registered for the namespace, it
 applies to the arguments (its ``applies`` predicate: e.g. eager torch, plain ndarrays,
@@ -135,10 +138,11 @@ def select(name: str, xp: Namespace, *args: Array | float | None, reads: bool, c
         if (
             native is not None
             and (checked or not native.needs_checked)
-            and (reads or native.sync_free)
+            and (reads or native.sync_free or native.takes_reads)
             and native.applies(*args)
         ):
-            return Kernel(native.fn, native.reduces)
+            fn = functools.partial(native.fn, reads=reads) if native.takes_reads else native.fn
+            return Kernel(fn, native.reduces)
     fn = functools.partial(generic, xp=xp)
     if enabled() and backend is None and per_row and _nbytes(xp, args[0]) > BLOCK_BYTES_GENERIC:
         return Kernel(by_row_blocks(fn, per_row, xp))
