@@ -9,7 +9,7 @@ import array_api_compat as compat
 
 from ._types import Array, Namespace
 
-__all__ = ["namespace", "is_concrete", "on_host_eager", "constant_under_trace", "compute_dtype", "to", "finish", "device", "min_max"]
+__all__ = ["namespace", "is_concrete", "on_host_eager", "constant_under_trace", "compute_dtype", "to", "finish", "device", "min_max", "scalar"]
 
 device = compat.device
 
@@ -138,9 +138,17 @@ def constant_under_trace(fn: Any) -> Any:
     return fn
 
 
+def scalar(x: Array) -> float | int | bool:
+    """The Python value of a 0-d concrete array: ``item()`` where there is one (torch's does
+    not warn for a tensor that requires grad, as ``float()`` does), else ``float()``."""
+    item = getattr(x, "item", None)
+    return item() if item is not None else float(x)
+
+
 def min_max(xp: Namespace, x: Array) -> tuple[Array, Array]:
-    """``(min(x), max(x))``, in one pass where the library has one (``torch.aminmax``)."""
-    if compat.is_torch_array(x):
+    """``(min(x), max(x))``: one call for a small torch tensor (``aminmax``: what costs is the
+    call), two reductions otherwise (on large tensors torch's amin + amax beat aminmax)."""
+    if compat.is_torch_array(x) and x.numel() <= 1 << 16:
         return x.aminmax()
     return xp.min(x), xp.max(x)
 

@@ -44,7 +44,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import array_api_compat as compat
 
@@ -70,42 +69,48 @@ GENERIC: dict[str, tuple[Callable[..., Array], int]] = {
     "linear_cross_entropy": (_generic.linear_cross_entropy, 0),  # blocks its rows itself
 }
 
-def _torch_kernels() -> dict[str, Native]:
+def _torch_kernels() -> tuple[dict[str, Native], ...]:
     from . import _linear_cross_entropy_torch, _torch  # import statements, not importlib: torch.compile traces them
 
-    return {**_torch.KERNELS, **_linear_cross_entropy_torch.KERNELS}
+    return _torch.KERNELS, _linear_cross_entropy_torch.KERNELS
 
 
-def _numpy_kernels() -> dict[str, Native]:
+def _numpy_kernels() -> tuple[dict[str, Native], ...]:
     from . import _linear_cross_entropy_numpy, _numpy
 
-    return {**_numpy.KERNELS, **_linear_cross_entropy_numpy.KERNELS}
+    return _numpy.KERNELS, _linear_cross_entropy_numpy.KERNELS
 
 
-def _jax_kernels() -> dict[str, Native]:
+def _jax_kernels() -> tuple[dict[str, Native], ...]:
     from . import _jax, _linear_cross_entropy_jax
 
-    return {**_jax.KERNELS, **_linear_cross_entropy_jax.KERNELS}
+    return _jax.KERNELS, _linear_cross_entropy_jax.KERNELS
 
 
 #: Each backend's native kernels: a function that imports its modules (``_<library>.py``,
-#: ``_linear_cross_entropy_<library>.py``) and returns their ``KERNELS`` mappings merged; run only when that library's arrays are seen.
-NATIVE_MODULES: dict[str, Callable[[], dict[str, Native]]] = {
+#: ``_linear_cross_entropy_<library>.py``) and returns their ``KERNELS`` mappings; run once,
+#: when that library's arrays are first seen (:func:`select` keeps the mappings).
+NATIVE_MODULES: dict[str, Callable[[], tuple[dict[str, Native], ...]]] = {
     "torch": _torch_kernels,
     "numpy": _numpy_kernels,
     "jax": _jax_kernels,
 }
 
 
-@dataclass(frozen=True)
 class Kernel:
     """What :func:`select` returns: call it with the kernel's arguments."""
 
-    fn: Callable[..., Array]
-    reduces: bool = False
+    __slots__ = ("fn", "reduces")
+
+    def __init__(self, fn: Callable[..., Array], reduces: bool = False) -> None:
+        self.fn, self.reduces = fn, reduces
 
     def __call__(self, *args: object) -> Array:
         return self.fn(*args)
+
+
+#: The ``KERNELS`` mappings of each backend, once loaded (:data:`NATIVE_MODULES`).
+_LOADED: dict[str, tuple[dict[str, Native], ...]] = {}
 
 
 def enabled() -> bool:
@@ -133,8 +138,12 @@ def select(name: str, xp: Namespace, *args: Array | float | None, reads: bool, c
     """
     backend = _backend(xp)
     generic, per_row = GENERIC[name]
-    if enabled() and backend in NATIVE_MODULES:
-        native = NATIVE_MODULES[backend]().get(name)
+    on = enabled()
+    if on and backend in NATIVE_MODULES:
+        mappings = _LOADED.get(backend)
+        if mappings is None:
+            mappings = _LOADED[backend] = NATIVE_MODULES[backend]()
+        native = next((k[name] for k in mappings if name in k), None)
         if (
             native is not None
             and (checked or not native.needs_checked)
@@ -144,7 +153,7 @@ def select(name: str, xp: Namespace, *args: Array | float | None, reads: bool, c
             fn = functools.partial(native.fn, reads=reads) if native.takes_reads else native.fn
             return Kernel(fn, native.reduces)
     fn = functools.partial(generic, xp=xp)
-    if enabled() and backend is None and per_row and _nbytes(xp, args[0]) > BLOCK_BYTES_GENERIC:
+    if on and backend is None and per_row and _nbytes(xp, args[0]) > BLOCK_BYTES_GENERIC:
         return Kernel(by_row_blocks(fn, per_row, xp))
     return Kernel(fn)
 

@@ -1,5 +1,12 @@
 """torch fast paths: native kernels in row blocks, never less accurate than the generic path.
 
+Each kernel takes ``reads`` (bound by the registry: whether the call may read values on
+the host). Where it may, a flag per block is read to skip the corrections below when no
+position needs them; where it may not (``value_checks="defer"``, accelerators), the
+corrected values are computed for every position and chosen with ``torch.where``: no
+host sync, the same values. Small inputs take lean paths (:class:`_CrossEntropyLean`,
+:func:`_bce_logits_lean`): there the cost is the number of operations, not the passes.
+
 Cross entropy runs torch's ``log_softmax`` kernel block by block (rows of
 :data:`BLOCK_ELEMENTS` elements at most: the temporaries stay in cache and no N x C
 tensor is allocated besides the gradient), and keeps only per-position statistics for
