@@ -276,16 +276,27 @@ class _CrossEntropyIndices(torch.autograd.Function):
         return grad, None, None, None, None, None, None
 
 
-def _lean_nll(x: Any, target: Any, reads: bool) -> tuple[Any, Any]:
-    """``(log_softmax(x), LSE - x_t)`` of :class:`_CrossEntropyLean`, the loss corrected."""
-    y = torch.log_softmax(x, 1)
-    nll = F.nll_loss(y, target, reduction="none")  # -y_t; every target is a class here
-    if not reads or not nll.amin().item() >= LN2:  # NaN too
-        t1 = target.unsqueeze(1)
-        # u_t = -inf (NaN for a non-finite x_t, as the generic formula gives)
-        u = torch.sub(x, x.gather(1, t1)).scatter_(1, t1, -math.inf, reduce="add")
-        nll = torch.where(nll >= LN2, nll, torch.log1p(u.exp_().sum(1)))
-    return y, nll
+def _corrected(x: Any, target: Any, nll: Any) -> Any:
+    """``nll`` with the positions below log 2 (or not finite) recomputed (:class:`_CrossEntropyLean`)."""
+    t1 = target.unsqueeze(1)
+    # u_t = -inf (NaN for a non-finite x_t, as the generic formula gives)
+    u = torch.sub(x, x.gather(1, t1)).scatter_(1, t1, -math.inf, reduce="add")
+    return torch.where(nll >= LN2, nll, torch.log1p(u.exp_().sum(1)))
+
+
+def _lean(x: Any, target: Any, w_t: Any, reads: bool) -> Any:
+    """Cross entropy of a small input (:class:`_CrossEntropyLean`). ``reads``: one host read of
+    the smallest loss tells whether any position needs the correction; when none does,
+    torch's own ``log_softmax`` and ``nll_loss`` are the result, differentiated by torch's
+    autograd (exact there: every ``p_t < 1/2``, so ``p_t - 1`` does not cancel)."""
+    grad = x.requires_grad and torch.is_grad_enabled()
+    if reads or not grad:
+        nll = F.nll_loss(torch.log_softmax(x, 1), target, reduction="none")  # -y_t; every target is a class
+        if reads and nll.amin().item() >= LN2:  # NaN fails
+            return nll * w_t
+        if not grad:
+            return _corrected(x, target, nll) * w_t
+    return _CrossEntropyLean.apply(x, target, w_t)
 
 
 class _CrossEntropyLean(torch.autograd.Function):
@@ -298,14 +309,15 @@ class _CrossEntropyLean(torch.autograd.Function):
     row's maximum is not finite (torch gives NaN). There the loss is
     ``log1p(sum_{j != t} exp(x_j - x_t))`` -- every term at most 1 when the target is the
     argmax, and the generic conventions (inf, NaN) where the row is not finite -- chosen
-    with ``where`` on the device. ``reads``: one host read of the smallest loss skips
-    that correction when no position needs it. The backward is ``softmax - onehot`` from
+    with ``where`` on the device (:func:`_corrected`; :func:`_lean` skips it, after one
+    host read, where no position needs it). The backward is ``softmax - onehot`` from
     the saved log-probabilities, its target entry ``expm1(-loss)``.
     """
 
     @staticmethod
-    def forward(ctx, x, target, w_t, reads):
-        y, nll = _lean_nll(x, target, reads)
+    def forward(ctx, x, target, w_t):
+        y = torch.log_softmax(x, 1)
+        nll = _corrected(x, target, F.nll_loss(y, target, reduction="none"))
         ctx.save_for_backward(y, target, w_t, nll)
         return nll * w_t
 
@@ -317,14 +329,12 @@ class _CrossEntropyLean(torch.autograd.Function):
         grad = y.exp().mul_(b.unsqueeze(1))
         # the target entry b (p_t - 1), with p_t - 1 = expm1(-loss): no cancellation
         grad.scatter_(1, t1, torch.expm1(nll.neg()).mul_(b).unsqueeze(1))
-        return grad, None, None, None
+        return grad, None, None
 
 
 def cross_entropy_indices(x: Any, target: Any, w_t: Any, weight: Any, eps: float, *, reads: bool = False) -> Any:
     if eps == 0 and 0 < x.numel() <= LEAN_ELEMENTS:
-        if x.requires_grad and torch.is_grad_enabled():
-            return _CrossEntropyLean.apply(x, target, w_t, reads)
-        return _lean_nll(x, target, reads)[1] * w_t  # no graph: without autograd.Function's cost
+        return _lean(x, target, w_t, reads)
     return _CrossEntropyIndices.apply(x, target, w_t, weight, float(eps), BLOCK_ELEMENTS, reads)
 
 
