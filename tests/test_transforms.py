@@ -14,6 +14,8 @@ Torch-only tests skip unless torch is a selected backend (``POLYLOSS_BACKEND``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -343,6 +345,32 @@ def test_native_kernels_without_reads_match_generic(monkeypatch, lean):
             want = f()
         rtol = 1e-12 if got.dtype == torch.float64 else 3e-6
         torch.testing.assert_close(got, want, rtol=rtol, atol=0, equal_nan=True, msg=name)
+
+
+@needs_torch
+@pytest.mark.parametrize("policy", ["auto", "defer"])
+def test_lean_cross_entropy_gradients_with_corrected_rows(policy):
+    """The small-input path with rows it recomputes (a tiny loss, a huge logit): values and
+    gradients equal the generic kernel's, read ("auto") or chosen with ``where`` ("defer")."""
+    x0 = torch.tensor([[0.0, -40.0, -38.0], [2.0, 1.0, 0.5], [1e8, -1e8, 0.0], [0.3, -0.2, 5.0]], dtype=torch.float64)
+    t = torch.tensor([0, 2, 0, 2])
+
+    def run():
+        x = x0.clone().requires_grad_()
+        out = pl.cross_entropy(x, t, reduction="none", value_checks=policy)
+        (g,) = torch.autograd.grad(out, x, torch.linspace(0.5, 1.5, 4, dtype=torch.float64))
+        return out.detach(), g
+
+    out, grad = run()
+    with pl.options(fast_paths=False):
+        want, want_grad = run()
+    torch.testing.assert_close(out, want, rtol=1e-12, atol=0)
+    assert out[0] > 0  # 4.25e-18 + 3.1e-17, not rounded to 0
+    # the generic gradient's target entry of the confident row cancels (1 - p_t): compared
+    # to the exact value, -g R / (1 + R) with R = e^-40 + e^-38, instead
+    torch.testing.assert_close(grad, want_grad, rtol=1e-10, atol=1e-15)
+    r = math.exp(-40.0) + math.exp(-38.0)
+    assert grad[0, 0].item() == pytest.approx(-0.5 * r / (1 + r), rel=1e-12)
 
 
 # -- torch.compile ------------------------------------------------------------------------

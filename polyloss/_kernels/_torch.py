@@ -4,7 +4,7 @@ Each kernel takes ``reads`` (bound by the registry: whether the call may read va
 the host). Where it may, a flag per block is read to skip the corrections below when no
 position needs them; where it may not (``value_checks="defer"``, accelerators), the
 corrected values are computed for every position and chosen with ``torch.where``: no
-host sync, the same values. Small inputs take lean paths (:class:`_CrossEntropyLean`,
+host sync, the same values. Small inputs take lean paths (:func:`_lean`,
 :func:`_bce_logits_lean`): there the cost is the number of operations, not the passes.
 
 Cross entropy runs torch's ``log_softmax`` kernel block by block (rows of
@@ -59,9 +59,9 @@ BLOCK_ELEMENTS = 1 << 22
 #: lastdim softmax kernels.
 COMPOSED_BELOW_C = 64
 
-#: Inputs of at most this many elements (and no label smoothing or class weights) take
-#: the lean path (:class:`_CrossEntropyLean`): few operations, no blocks. Larger ones keep
-#: the blocks (cache-sized temporaries, nothing N x C saved for the backward).
+#: Inputs of at most this many elements (and no label smoothing) take the lean path
+#: (:func:`_lean`): few operations, no blocks. Larger ones keep the blocks (cache-sized
+#: temporaries, nothing N x C saved for the backward).
 LEAN_ELEMENTS = 1 << 18
 
 LN2 = math.log(2.0)
@@ -76,7 +76,7 @@ def _usable(*tensors: Any, grad_ok: tuple[Any, ...] = ()) -> bool:
     for t in tensors:
         if t is None:
             continue
-        if t.device.type == "meta":
+        if t.is_meta:
             return False
         if t.requires_grad and not any(t is g for g in grad_ok):
             return False
@@ -276,48 +276,57 @@ class _CrossEntropyIndices(torch.autograd.Function):
         return grad, None, None, None, None, None, None
 
 
-def _corrected(x: Any, target: Any, nll: Any) -> Any:
-    """``nll`` with the positions below log 2 (or not finite) recomputed (:class:`_CrossEntropyLean`)."""
-    t1 = target.unsqueeze(1)
-    # u_t = -inf (NaN for a non-finite x_t, as the generic formula gives)
-    u = torch.sub(x, x.gather(1, t1)).scatter_(1, t1, -math.inf, reduce="add")
-    return torch.where(nll >= LN2, nll, torch.log1p(u.exp_().sum(1)))
+def _tail_of_others(x: Any, t1: Any) -> Any:
+    """``log1p(sum_{j != t} exp(x_j - x_t))`` along dim 1 (``t1``: targets along dim 1);
+    differentiable (torch's autograd runs through it)."""
+    x_t = x.gather(1, t1)
+    u = torch.sub(x, x_t).scatter(1, t1, -math.inf)
+    # + (x_t - x_t): NaN for a non-finite x_t, as the generic formula gives (inf - inf)
+    return torch.log1p(u.exp_().sum(1)).add_((x_t - x_t).squeeze(1))
 
 
 def _lean(x: Any, target: Any, w_t: Any, reads: bool) -> Any:
-    """Cross entropy of a small input (:class:`_CrossEntropyLean`). ``reads``: one host read of
-    the smallest loss tells whether any position needs the correction; when none does,
-    torch's own ``log_softmax`` and ``nll_loss`` are the result, differentiated by torch's
-    autograd (exact there: every ``p_t < 1/2``, so ``p_t - 1`` does not cancel)."""
-    grad = x.requires_grad and torch.is_grad_enabled()
-    if reads or not grad:
+    """Cross entropy of a small input: torch's ``log_softmax`` and ``nll_loss``, then the
+    positions whose loss is below log 2 (or not finite) recomputed.
+
+    The per-call cost of a small input is the number of operations, so there are no blocks
+    and few passes. ``-log_softmax(x)_t`` is accurate except where the target is the argmax
+    and ``S < 2`` (``log S`` rounds the tail away: ``[0, -40]`` gives 0, not 4.25e-18) and
+    where the row's maximum is not finite (torch gives NaN). There the loss is
+    ``log1p(sum_{j != t} exp(x_j - x_t))`` (:func:`_tail_of_others`) -- every term at most 1
+    when the target is the argmax, and the generic conventions (inf, NaN) where the row is
+    not finite. ``reads``: one host read of the smallest loss tells whether any position
+    needs that; only those rows are recomputed, and torch's autograd differentiates both
+    (exact: elsewhere ``p_t < 1/2``, so ``p_t - 1`` does not cancel; in the recomputed rows
+    the target's derivative is ``-R / (1 + R)``). Otherwise every position is computed both
+    ways and ``where`` chooses, on the device: :class:`_CrossEntropyLean`.
+    """
+    if reads:
         nll = F.nll_loss(torch.log_softmax(x, 1), target, reduction="none")  # -y_t; every target is a class
-        if reads and nll.amin().item() >= LN2:  # NaN fails
-            return nll * w_t
-        if not grad:
-            return _corrected(x, target, nll) * w_t
-    return _CrossEntropyLean.apply(x, target, w_t)
+        if not nll.detach().amin().item() >= LN2:  # NaN too
+            flag = ~(nll.detach() >= LN2)
+            rows = x.movedim(1, -1)[flag]  # (P, C)
+            nll = nll.index_put((flag,), _tail_of_others(rows, target[flag].unsqueeze(1)))
+        return nll * w_t
+    if x.requires_grad and torch.is_grad_enabled():
+        return _CrossEntropyLean.apply(x, target, w_t)
+    return _lean_nll(x, target)[1] * w_t
+
+
+def _lean_nll(x: Any, target: Any) -> tuple[Any, Any]:
+    """``(log_softmax(x), LSE - x_t)`` without a host read: the correction chosen with ``where``."""
+    y = torch.log_softmax(x, 1)
+    nll = F.nll_loss(y, target, reduction="none")
+    return y, torch.where(nll >= LN2, nll, _tail_of_others(x, target.unsqueeze(1)))
 
 
 class _CrossEntropyLean(torch.autograd.Function):
-    """Per-position ``w_t (LSE - x_t)`` for small inputs: torch's ``log_softmax``, then
-    the positions whose loss is below log 2 (or not finite) recomputed accurately.
-
-    The per-call cost of a small input is the number of operations, so there are no
-    blocks and few passes: ``nll = -log_softmax(x)_t`` is accurate except where the
-    target is the argmax and ``S < 2`` (``log S`` rounds the tail away) and where the
-    row's maximum is not finite (torch gives NaN). There the loss is
-    ``log1p(sum_{j != t} exp(x_j - x_t))`` -- every term at most 1 when the target is the
-    argmax, and the generic conventions (inf, NaN) where the row is not finite -- chosen
-    with ``where`` on the device (:func:`_corrected`; :func:`_lean` skips it, after one
-    host read, where no position needs it). The backward is ``softmax - onehot`` from
-    the saved log-probabilities, its target entry ``expm1(-loss)``.
-    """
+    """:func:`_lean` without host reads, with its backward: ``softmax - onehot`` from the
+    saved log-probabilities, the target entry ``expm1(-loss)`` (no cancellation)."""
 
     @staticmethod
     def forward(ctx, x, target, w_t):
-        y = torch.log_softmax(x, 1)
-        nll = _corrected(x, target, F.nll_loss(y, target, reduction="none"))
+        y, nll = _lean_nll(x, target)
         ctx.save_for_backward(y, target, w_t, nll)
         return nll * w_t
 
@@ -327,7 +336,6 @@ class _CrossEntropyLean(torch.autograd.Function):
         b = g * w_t
         t1 = target.unsqueeze(1)
         grad = y.exp().mul_(b.unsqueeze(1))
-        # the target entry b (p_t - 1), with p_t - 1 = expm1(-loss): no cancellation
         grad.scatter_(1, t1, torch.expm1(nll.neg()).mul_(b).unsqueeze(1))
         return grad, None, None
 
