@@ -33,6 +33,11 @@ GOALS = [
     ("torch", "cross_entropy", "fwd+bwd", (4096, 32000), "F.cross_entropy", 1.15),
     ("torch", "cross_entropy", "fwd+bwd", (65536, 10), "F.cross_entropy", 1.15),
     ("torch", "binary_cross_entropy_with_logits", "fwd", (4194304,), "F.binary_cross_entropy_with_logits", 1.10),
+    # small calls (issue 13): the per-call cost, Python and kernel launches
+    ("torch", "cross_entropy", "fwd", (32, 10), "F.cross_entropy", 3.0),
+    ("torch", "cross_entropy", "fwd+bwd", (32, 10), "F.cross_entropy", 1.5),
+    ("torch", "cross_entropy", "fwd", (256, 1000), "F.cross_entropy", 1.3),
+    ("torch", "binary_cross_entropy_with_logits", "fwd", (32,), "F.binary_cross_entropy_with_logits", 3.0),
     ("numpy", "cross_entropy", "fwd", (4096, 32000), "numpy-plain", 0.60),
     ("numpy", "cross_entropy", "fwd", (65536, 10), "numpy-plain", 0.60),
     ("numpy", "binary_cross_entropy_with_logits", "fwd", (4194304,), "numpy-plain", 1.00),

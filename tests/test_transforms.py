@@ -14,6 +14,8 @@ Torch-only tests skip unless torch is a selected backend (``POLYLOSS_BACKEND``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -280,15 +282,95 @@ def test_defer_gives_nan_for_whole_sample_checks(name):
 
 
 @needs_torch
-def test_native_kernels_that_read_values_decline_under_defer():
+def test_native_kernels_under_defer():
+    """torch's kernels take ``reads`` (a flag read on the host only where allowed): they run
+    under "defer" too; a kernel that reads values (linear cross entropy's backward) declines."""
     from polyloss._kernels import _generic, _torch, select
 
     xp = pl._core._xp.namespace(x=torch.zeros(1))
     x, t, w_t = torch.zeros(2, 3), torch.tensor([0, 1]), torch.ones(2)
-    assert select("cross_entropy_indices", xp, x, t, w_t, None, 0.0, reads=True).fn is _torch.cross_entropy_indices
-    generic = select("cross_entropy_indices", xp, x, t, w_t, None, 0.0, reads=False).fn
-    assert generic.func is _generic.cross_entropy_indices
-    assert not _torch.KERNELS["binary_cross_entropy_with_logits"].sync_free
+    for reads in (True, False):
+        fn = select("cross_entropy_indices", xp, x, t, w_t, None, 0.0, reads=reads).fn
+        assert fn.func is _torch.cross_entropy_indices and fn.keywords == {"reads": reads}
+    h, W = torch.zeros(2, 4), torch.zeros(3, 4)
+    generic = select("linear_cross_entropy", xp, h, W, None, t, None, 0.0, reads=False).fn
+    assert generic.func is _generic.linear_cross_entropy
+
+
+def _native_cases():
+    """Calls with the rows each correction is for: confident (a tiny loss), huge logits, a
+    +inf maximum, a -inf logit; BCE at the sigmoid kernel's range."""
+    g = torch.Generator().manual_seed(3)
+    out = []
+    for C in (5, 70):  # the small-C composition and torch's log_softmax kernel
+        x = torch.randn(6, C, generator=g, dtype=torch.float64) * 3
+        x[0, :] = -40.0
+        x[0, 2] = 0.0
+        x[1, 1], x[1, 3] = 1e8, -1e8
+        x[2, 4] = torch.inf
+        x[3, 0] = -torch.inf
+        t = torch.tensor([2, 3, 1, 1, 0, 4])
+        q = torch.softmax(torch.randn(6, C, generator=g, dtype=torch.float64), 1)
+        w = torch.rand(C, generator=g, dtype=torch.float64) + 0.5
+        out += [
+            (f"ce C={C}", lambda x=x, t=t: pl.cross_entropy(x, t, reduction="none", value_checks="defer")),
+            (f"ce weighted smoothed C={C}", lambda x=x, t=t, w=w: pl.cross_entropy(
+                x, t, weight=w, label_smoothing=0.1, reduction="none", value_checks="defer")),
+            (f"ce probabilities C={C}", lambda x=x, q=q: pl.cross_entropy(x, q, reduction="none", value_checks="defer")),
+        ]
+    z = torch.tensor([-88.8, 88.8, -1e4, 30.0, 0.5, -2.0], dtype=torch.float32)
+    y = torch.tensor([0.0, 1.0, 0.25, 0.999, 1.0, 0.0])
+    pw = torch.tensor([2.5])
+    for reduction in ("none", "mean"):
+        out.append((f"bce {reduction}", lambda r=reduction: pl.binary_cross_entropy_with_logits(
+            z, y, pos_weight=pw, reduction=r, value_checks="defer")))
+    return out
+
+
+@needs_torch
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "blocks"])
+def test_native_kernels_without_reads_match_generic(monkeypatch, lean):
+    """Under "defer" the native kernels apply their corrections with ``where`` (no sync)
+    and agree with the generic kernels; ``lean=False``: tiny blocks, every input blocked."""
+    from polyloss._kernels import _torch
+
+    if not lean:
+        monkeypatch.setattr(_torch, "LEAN_ELEMENTS", 0)
+        monkeypatch.setattr(_torch, "BLOCK_ELEMENTS", 64)
+    for name, f in _native_cases():
+        with CountSyncs() as mode:
+            got = f()
+        assert mode.calls == [], name
+        with pl.options(fast_paths=False):
+            want = f()
+        rtol = 1e-12 if got.dtype == torch.float64 else 3e-6
+        torch.testing.assert_close(got, want, rtol=rtol, atol=0, equal_nan=True, msg=name)
+
+
+@needs_torch
+@pytest.mark.parametrize("policy", ["auto", "defer"])
+def test_lean_cross_entropy_gradients_with_corrected_rows(policy):
+    """The small-input path with rows it recomputes (a tiny loss, a huge logit): values and
+    gradients equal the generic kernel's, read ("auto") or chosen with ``where`` ("defer")."""
+    x0 = torch.tensor([[0.0, -40.0, -38.0], [2.0, 1.0, 0.5], [1e8, -1e8, 0.0], [0.3, -0.2, 5.0]], dtype=torch.float64)
+    t = torch.tensor([0, 2, 0, 2])
+
+    def run():
+        x = x0.clone().requires_grad_()
+        out = pl.cross_entropy(x, t, reduction="none", value_checks=policy)
+        (g,) = torch.autograd.grad(out, x, torch.linspace(0.5, 1.5, 4, dtype=torch.float64))
+        return out.detach(), g
+
+    out, grad = run()
+    with pl.options(fast_paths=False):
+        want, want_grad = run()
+    torch.testing.assert_close(out, want, rtol=1e-12, atol=0)
+    assert out[0] > 0  # 4.25e-18 + 3.1e-17, not rounded to 0
+    # the generic gradient's target entry of the confident row cancels (1 - p_t): compared
+    # to the exact value, -g R / (1 + R) with R = e^-40 + e^-38, instead
+    torch.testing.assert_close(grad, want_grad, rtol=1e-10, atol=1e-15)
+    r = math.exp(-40.0) + math.exp(-38.0)
+    assert grad[0, 0].item() == pytest.approx(-0.5 * r / (1 + r), rel=1e-12)
 
 
 # -- torch.compile ------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from typing import Any
 from ._config import resolve
 from ._types import Array, Namespace
 from ._classes import as_index
-from ._xp import is_concrete, on_host_eager
+from ._xp import is_concrete, min_max, on_host_eager, scalar
 
 __all__ = [
     "Checks",
@@ -291,10 +291,9 @@ class Checks:
         rule = rule or ("must hold probabilities in [0, 1]" if upper else "must hold non-negative values")
         if not self.deferred(x) and math.prod(x.shape) > 0:
             # readable: two reductions (NaN propagates and fails) instead of boolean temporaries
-            # (on torch, amin + amax is faster than aminmax)
-            lo, hi = xp.min(x), xp.max(x)
-            fine = (lo >= 0) & (hi <= 1) if upper else lo >= 0
-            if is_concrete(fine) and bool(fine):
+            lo, hi = min_max(xp, x) if upper else (xp.min(x), None)
+            # under jax.jit a closed-over array is concrete but what is computed from it is a tracer
+            if is_concrete(lo, hi) and scalar(lo) >= 0 and (hi is None or scalar(hi) <= 1):  # NaN fails
                 return x
         return self.argument(x, (x >= 0) & (x <= 1) if upper else x >= 0, name, rule)
 
@@ -321,7 +320,7 @@ class Checks:
             return False
         none_ignored = ignore_index is None or not 0 <= ignore_index < n_classes
         if none_ignored and not self.deferred(target) and math.prod(target.shape) > 0:
-            lo, hi = xp.min(target), xp.max(target)
+            lo, hi = min_max(xp, target)
             # under jax.jit a closed-over target is concrete but what is computed from it is a tracer
             if is_concrete(lo, hi) and 0 <= int(lo) and int(hi) < n_classes:
                 return True
@@ -410,6 +409,10 @@ def warn_if_probability_rows(checks: Checks, x: Array, axis: int, function: str)
     n_classes = x.shape[axis]
     if n_classes < 2 or math.prod(x.shape) == 0 or checks.deferred(x):
         return
+    if axis > 0 and x.shape[0] > 1:
+        lowest = xp.min(x[0, ...])  # logits almost always have a negative value: one reduction decides
+        if not is_concrete(lowest) or not scalar(lowest) >= 0:
+            return  # traced (a constant inside jax.jit), or the first sample has a logit below 0
     # sum over C values each within 1 ulp: |sum - 1| <= C eps, doubled for the producer's rounding
     tol = _slack(xp, x, 2 * n_classes)
 
@@ -417,11 +420,8 @@ def warn_if_probability_rows(checks: Checks, x: Array, axis: int, function: str)
         rows = xp.sum(v, axis=ax)
         return xp.all((v >= 0) & (v <= 1)) & xp.all(xp.abs(rows - 1) <= tol)
 
-    if axis > 0 and x.shape[0] > 1:
-        first = x[0, ...]
-        lowest = xp.min(first)  # logits almost always have a negative value: one reduction decides
-        if not is_concrete(lowest) or not bool(lowest >= 0) or not bool(looks_like_probabilities(first, axis - 1)):
-            return  # traced (a constant inside jax.jit), or the first sample has a row of logits
+    if axis > 0 and x.shape[0] > 1 and not bool(looks_like_probabilities(x[0, ...], axis - 1)):
+        return  # the first sample has a row of logits
     checks.warn_unless(
         lambda: ~looks_like_probabilities(x, axis), x,
         message=(

@@ -53,7 +53,7 @@ def class_targets(
     if target.ndim == 0:
         target = target[None, ...]
     if every_counts:
-        w_t = xp.ones(tuple(target.shape), dtype=dtype, device=device(target)) if weight is None else take(xp, weight, target)
+        w_t = xp.ones_like(target, dtype=dtype) if weight is None else take(xp, weight, target)
         return ClassTargets(target, None, w_t)
     counted = target != ignore_index
     valid = counted & (target >= 0) & (target < n_classes)
@@ -71,8 +71,16 @@ def as_index(xp: Namespace, target: Array) -> Array:
     """Integer class indices of any dtype in the namespace's indexing dtype (int64, or int32
     on JAX without x64, where asking for int64 would warn): what gather/take want, and what
     torch can compare and reduce (it has no min/max for uint16/32/64)."""
+    if target.dtype == _INT64.get(type(target)):  # the common case, without asking the namespace
+        return target
     index_dtype = xp.__array_namespace_info__().default_dtypes(device=device(target))["indexing"]
+    if index_dtype == xp.int64:
+        _INT64[type(target)] = index_dtype
     return target if target.dtype == index_dtype else xp.astype(target, index_dtype)
+
+
+#: Array types whose namespace indexes in int64 (every device), found by :func:`as_index`.
+_INT64: dict[type, object] = {}
 
 
 def take(xp: Namespace, values: Array, index: Array) -> Array:

@@ -7,7 +7,11 @@ before summing -- exact, as the scale is a power of two -- and the scale is divi
 at the end, after the division of a mean, so ``mean([3e38, 3e38])`` in float32 is 3e38
 and not inf. Otherwise (the common case) the scale is 1 and the sum is the plain one, so
 tiny and subnormal results keep every digit. The decision is a ``where`` on a 0-d array:
-no value is read on the host, and traced or lazy arrays stay so.
+no value is read on the host, and traced or lazy arrays stay so. Where a wider dtype is
+at hand (float32 and narrower on torch's CPU and CUDA: float64, see :func:`wide_dtype`)
+the sum is taken in it instead: no finite sum of float32 terms overflows there and every
+term, subnormals included, is exact -- two operations instead of the scaling's ten, what
+a small call's cost is made of.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import array_api_compat as compat
+
 from ._types import Array, Namespace
 from ._xp import device
 
-__all__ = ["REDUCTIONS", "check_reduction", "reduce", "reduce_counted", "scaled_sum", "combine_scaled", "finish_sum"]
+__all__ = ["REDUCTIONS", "check_reduction", "reduce", "reduce_counted", "scaled_sum", "combine_scaled", "finish_sum", "wide_dtype"]
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -35,6 +41,15 @@ def divide_or_nan(xp: Namespace, num: Array, den: Array) -> Array:
     """``num / den`` with NaN where ``den == 0`` (torch's 0/0 for an empty mean), without warnings."""
     zero = den == 0
     return xp.where(zero, xp.nan, num / xp.where(zero, 1, den))
+
+
+def wide_dtype(xp: Namespace, x: Array) -> Any:
+    """A dtype in which any sum of ``x``'s finite values is finite and each term exact, and
+    that costs little on ``x``'s device: float64 for float32 (and narrower) torch tensors on
+    the CPU or a CUDA device (MPS has no float64); ``None`` elsewhere (the scaled sum)."""
+    if not compat.is_torch_array(x) or not (x.is_cpu or x.is_cuda):
+        return None
+    return xp.float64 if x.is_floating_point() and x.element_size() <= 4 else None
 
 
 def _size(x: Any) -> int:
@@ -105,7 +120,11 @@ def reduce(loss: Array, reduction: str, *, xp: Namespace, denominator: Array | N
     """
     if reduction == "none":
         return loss
+    wide = wide_dtype(xp, loss)
     if reduction == "mean" and denominator is not None:
+        if wide is not None:
+            num, den = xp.sum(loss, dtype=wide), xp.sum(denominator, dtype=wide)
+            return xp.astype(divide_or_nan(xp, num, den), loss.dtype)
         (num, den), _ = scaled_sum(xp, loss, denominator)  # one scale for both: the ratio is the true one
         return divide_or_nan(xp, num, den)
     if reduction == "sum":
@@ -116,6 +135,13 @@ def reduce(loss: Array, reduction: str, *, xp: Namespace, denominator: Array | N
         count = _size(loss)
     if count == 0:
         return xp.sum(loss) * xp.nan  # 0 * nan: the empty mean, keeping dtype and device
+    if wide is not None:  # torch (see wide_dtype): its mean takes the accumulation dtype
+        if reduction == "mean":
+            total = loss.mean(dtype=wide)
+        else:
+            total = loss.sum(dtype=wide)
+            total = total if count == 1 else total / count
+        return xp.astype(total, loss.dtype)
     (total,), scale = scaled_sum(xp, loss)
     return finish_sum(total, scale, reduction, count)
 

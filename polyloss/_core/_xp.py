@@ -9,7 +9,7 @@ import array_api_compat as compat
 
 from ._types import Array, Namespace
 
-__all__ = ["namespace", "is_concrete", "on_host_eager", "constant_under_trace", "compute_dtype", "to", "finish", "device"]
+__all__ = ["namespace", "is_concrete", "on_host_eager", "constant_under_trace", "compute_dtype", "to", "finish", "device", "min_max", "scalar"]
 
 device = compat.device
 
@@ -21,6 +21,11 @@ def namespace(*, optional: tuple[str, ...] = (), **arrays: Array | None) -> Name
     ``TypeError`` naming the argument when one is not an array, and naming the
     libraries involved when the arrays come from different array libraries.
     """
+    torch = sys.modules.get("torch")
+    if torch is not None and _plain_torch(torch, arrays, optional):
+        import array_api_compat.torch as xp_torch  # the common case, without array_namespace
+
+        return xp_torch
     present = {}
     for name, a in arrays.items():
         if a is None:
@@ -41,6 +46,21 @@ def namespace(*, optional: tuple[str, ...] = (), **arrays: Array | None) -> Name
         kinds = ", ".join(f"`{name}` a {_type_name(a)}" for name, a in present.items())
         msg = f"all arrays in one call must come from the same array library; got {kinds}"
         raise TypeError(msg) from None
+
+
+def _plain_torch(torch: Any, arrays: dict[str, Array | None], optional: tuple[str, ...]) -> bool:
+    """Whether every argument is a plain torch tensor (exactly ``Tensor`` or ``Parameter``:
+    a subclass may bring its own namespace) or an optional ``None``, and one is a tensor."""
+    seen = False
+    for name, a in arrays.items():
+        if a is None:
+            if name not in optional:
+                return False
+        elif type(a) is torch.Tensor or type(a) is torch.nn.Parameter:
+            seen = True
+        else:
+            return False
+    return seen
 
 
 def _type_name(a: Any) -> str:
@@ -82,15 +102,18 @@ def on_host_eager(*arrays: Array | None) -> bool:
     transforms, and for what :func:`is_concrete` rejects (JAX tracers, Dask, meta tensors).
     """
     torch = sys.modules.get("torch")
-    if torch is not None and any(isinstance(a, torch.Tensor) for a in arrays):
-        if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
-            return False
+    tensor = None if torch is None else torch.Tensor
+    transforms_checked = False
     for a in arrays:
         if a is None:
             continue
-        if torch is not None and isinstance(a, torch.Tensor):
-            if a.device.type != "cpu":  # cuda, mps, xpu, meta, ...
+        if tensor is not None and isinstance(a, tensor):
+            if not a.is_cpu:  # cuda, mps, xpu, meta, ...
                 return False
+            if not transforms_checked:
+                if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
+                    return False
+                transforms_checked = True
             continue
         if compat.is_jax_array(a):
             import jax  # already imported: ``a`` is a JAX array
@@ -113,6 +136,21 @@ def constant_under_trace(fn: Any) -> Any:
     """
     fn._dynamo_marked_constant = True
     return fn
+
+
+def scalar(x: Array) -> float | int | bool:
+    """The Python value of a 0-d concrete array: ``item()`` where there is one (torch's does
+    not warn for a tensor that requires grad, as ``float()`` does), else ``float()``."""
+    item = getattr(x, "item", None)
+    return item() if item is not None else float(x)
+
+
+def min_max(xp: Namespace, x: Array) -> tuple[Array, Array]:
+    """``(min(x), max(x))``: one call for a small torch tensor (``aminmax``: what costs is the
+    call), two reductions otherwise (on large tensors torch's amin + amax beat aminmax)."""
+    if compat.is_torch_array(x) and x.numel() <= 1 << 16:
+        return x.aminmax()
+    return xp.min(x), xp.max(x)
 
 
 def compute_dtype(xp: Namespace, dtype: Any) -> Any:

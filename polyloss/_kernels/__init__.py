@@ -24,9 +24,12 @@ only on an input whose values were checked.
 A native kernel that reads values on the host (a Python branch on data: a sync on a
 device, a break in a trace) is registered without ``sync_free``; the losses pass
 ``reads=checks.reads(...)`` (whether this call may read values: ``value_checks``), and
-where it may not, the generic kernel runs instead. Today's torch kernels are not
-sync-free (their accuracy corrections test ``flag.any()`` per block), so under
-``value_checks="defer"`` and on accelerators in ``"auto"`` torch runs the generic kernels.
+where it may not, the generic kernel runs instead. A kernel registered with
+``takes_reads`` receives ``reads`` itself: it tests a flag on the host (to skip a
+correction no position needs) only where reads are allowed, and otherwise applies its
+corrections with ``where`` on the device, without a sync. torch's kernels are all
+sync-free or take ``reads``, so they run under ``value_checks="defer"``, on accelerators
+and in ``"auto"`` alike (not under tracing transforms: their ``applies`` declines).
 
 :func:`select` returns the native kernel where one is registered for the namespace, it
 applies to the arguments (its ``applies`` predicate: e.g. eager torch, plain ndarrays,
@@ -41,7 +44,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import array_api_compat as compat
 
@@ -67,42 +69,48 @@ GENERIC: dict[str, tuple[Callable[..., Array], int]] = {
     "linear_cross_entropy": (_generic.linear_cross_entropy, 0),  # blocks its rows itself
 }
 
-def _torch_kernels() -> dict[str, Native]:
+def _torch_kernels() -> tuple[dict[str, Native], ...]:
     from . import _linear_cross_entropy_torch, _torch  # import statements, not importlib: torch.compile traces them
 
-    return {**_torch.KERNELS, **_linear_cross_entropy_torch.KERNELS}
+    return _torch.KERNELS, _linear_cross_entropy_torch.KERNELS
 
 
-def _numpy_kernels() -> dict[str, Native]:
+def _numpy_kernels() -> tuple[dict[str, Native], ...]:
     from . import _linear_cross_entropy_numpy, _numpy
 
-    return {**_numpy.KERNELS, **_linear_cross_entropy_numpy.KERNELS}
+    return _numpy.KERNELS, _linear_cross_entropy_numpy.KERNELS
 
 
-def _jax_kernels() -> dict[str, Native]:
+def _jax_kernels() -> tuple[dict[str, Native], ...]:
     from . import _jax, _linear_cross_entropy_jax
 
-    return {**_jax.KERNELS, **_linear_cross_entropy_jax.KERNELS}
+    return _jax.KERNELS, _linear_cross_entropy_jax.KERNELS
 
 
 #: Each backend's native kernels: a function that imports its modules (``_<library>.py``,
-#: ``_linear_cross_entropy_<library>.py``) and returns their ``KERNELS`` mappings merged; run only when that library's arrays are seen.
-NATIVE_MODULES: dict[str, Callable[[], dict[str, Native]]] = {
+#: ``_linear_cross_entropy_<library>.py``) and returns their ``KERNELS`` mappings; run once,
+#: when that library's arrays are first seen (:func:`select` keeps the mappings).
+NATIVE_MODULES: dict[str, Callable[[], tuple[dict[str, Native], ...]]] = {
     "torch": _torch_kernels,
     "numpy": _numpy_kernels,
     "jax": _jax_kernels,
 }
 
 
-@dataclass(frozen=True)
 class Kernel:
     """What :func:`select` returns: call it with the kernel's arguments."""
 
-    fn: Callable[..., Array]
-    reduces: bool = False
+    __slots__ = ("fn", "reduces")
+
+    def __init__(self, fn: Callable[..., Array], reduces: bool = False) -> None:
+        self.fn, self.reduces = fn, reduces
 
     def __call__(self, *args: object) -> Array:
         return self.fn(*args)
+
+
+#: The ``KERNELS`` mappings of each backend, once loaded (:data:`NATIVE_MODULES`).
+_LOADED: dict[str, tuple[dict[str, Native], ...]] = {}
 
 
 def enabled() -> bool:
@@ -130,17 +138,22 @@ def select(name: str, xp: Namespace, *args: Array | float | None, reads: bool, c
     """
     backend = _backend(xp)
     generic, per_row = GENERIC[name]
-    if enabled() and backend in NATIVE_MODULES:
-        native = NATIVE_MODULES[backend]().get(name)
+    on = enabled()
+    if on and backend in NATIVE_MODULES:
+        mappings = _LOADED.get(backend)
+        if mappings is None:
+            mappings = _LOADED[backend] = NATIVE_MODULES[backend]()
+        native = next((k[name] for k in mappings if name in k), None)
         if (
             native is not None
             and (checked or not native.needs_checked)
-            and (reads or native.sync_free)
+            and (reads or native.sync_free or native.takes_reads)
             and native.applies(*args)
         ):
-            return Kernel(native.fn, native.reduces)
+            fn = functools.partial(native.fn, reads=reads) if native.takes_reads else native.fn
+            return Kernel(fn, native.reduces)
     fn = functools.partial(generic, xp=xp)
-    if enabled() and backend is None and per_row and _nbytes(xp, args[0]) > BLOCK_BYTES_GENERIC:
+    if on and backend is None and per_row and _nbytes(xp, args[0]) > BLOCK_BYTES_GENERIC:
         return Kernel(by_row_blocks(fn, per_row, xp))
     return Kernel(fn)
 

@@ -74,7 +74,9 @@ def _blocks(h, weight, bias, target, scale, eps, grads, want_loss=True):
         else:
             torch.addmm(bias, hb, weight_t, out=z)
         # with smoothing every class's term counts: correct every row with S < 2
-        _log_softmax_block(z, y, tb if eps == 0 else None)
+        # reads: this kernel is not sync-free (its backward tests a flag), so it runs only
+        # where values may be read
+        _log_softmax_block(z, y, tb if eps == 0 else None, reads=True)
         nll = torch.rsub(y.gather(1, tb.unsqueeze(1)).squeeze(1), 0)  # 0 - y: +0, not -0
         sb = None if scale is None else scale[rows]
         if want_loss:

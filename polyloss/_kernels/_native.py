@@ -19,7 +19,10 @@ class Native:
     values that were checked; ``sync_free``: it never reads a value on the host (no
     ``bool``/``item``/... on an array, no Python branch on data), so it may run where the
     call's checks do not read values (``value_checks="defer"``, accelerator data in
-    ``"auto"``); a kernel that is not runs only where they may.
+    ``"auto"``); a kernel that is not runs only where they may. ``takes_reads``: ``fn``
+    takes the call's ``reads`` as a keyword (bound by the registry) and reads values on the
+    host only where it is true -- a Python branch that skips a correction nothing needs,
+    free on the CPU -- and is sync-free where it is false.
     """
 
     fn: Callable[..., Array]
@@ -27,3 +30,4 @@ class Native:
     reduces: bool = False
     needs_checked: bool = False
     sync_free: bool = False
+    takes_reads: bool = False

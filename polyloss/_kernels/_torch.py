@@ -1,5 +1,12 @@
 """torch fast paths: native kernels in row blocks, never less accurate than the generic path.
 
+Each kernel takes ``reads`` (bound by the registry: whether the call may read values on
+the host). Where it may, a flag per block is read to skip the corrections below when no
+position needs them; where it may not (``value_checks="defer"``, accelerators), the
+corrected values are computed for every position and chosen with ``torch.where``: no
+host sync, the same values. Small inputs take lean paths (:func:`_lean`,
+:func:`_bce_logits_lean`): there the cost is the number of operations, not the passes.
+
 Cross entropy runs torch's ``log_softmax`` kernel block by block (rows of
 :data:`BLOCK_ELEMENTS` elements at most: the temporaries stay in cache and no N x C
 tensor is allocated besides the gradient), and keeps only per-position statistics for
@@ -36,7 +43,7 @@ import torch.nn.functional as F
 
 import array_api_compat.torch as xp_torch
 
-from .._core._reduction import combine_scaled, finish_sum, scaled_sum
+from .._core._reduction import combine_scaled, finish_sum, reduce, scaled_sum
 from .._core._special import lse_parts, needs_log1p
 from . import _generic
 from ._native import Native
@@ -52,6 +59,11 @@ BLOCK_ELEMENTS = 1 << 22
 #: lastdim softmax kernels.
 COMPOSED_BELOW_C = 64
 
+#: Inputs of at most this many elements (and no label smoothing) take the lean path
+#: (:func:`_lean`): few operations, no blocks. Larger ones keep the blocks (cache-sized
+#: temporaries, nothing N x C saved for the backward).
+LEAN_ELEMENTS = 1 << 18
+
 LN2 = math.log(2.0)
 _LOCAL = threading.local()  # per-thread scratch buffers, see _scratch
 
@@ -64,7 +76,7 @@ def _usable(*tensors: Any, grad_ok: tuple[Any, ...] = ()) -> bool:
     for t in tensors:
         if t is None:
             continue
-        if t.device.type == "meta":
+        if t.is_meta:
             return False
         if t.requires_grad and not any(t is g for g in grad_ok):
             return False
@@ -78,6 +90,13 @@ def _class_view(w: Any, ndim: int) -> Any:
 # -- accurate log-softmax of a block ------------------------------------------------------
 
 
+def _generic_block(xb: Any) -> tuple[Any, Any, Any]:
+    """The generic formula on a whole block, for the corrections without a host read:
+    (log-probabilities, their max m, their tail), ``m`` and ``tail`` kept along dim 1."""
+    m, tail = lse_parts(xp_torch, xb, 1)
+    return (xb - m) - tail, m, tail
+
+
 def _generic_rows(xb: Any, flag: Any) -> tuple[Any, Any, Any]:
     """Recompute positions ``flag`` of block ``xb`` with the generic formula.
 
@@ -88,11 +107,14 @@ def _generic_rows(xb: Any, flag: Any) -> tuple[Any, Any, Any]:
     return (rows - m) - tail, m[:, 0], tail[:, 0]
 
 
-def _log_softmax_block(xb: Any, yb: Any, tb: Any | None) -> tuple[Any, Any] | None:
+def _log_softmax_block(xb: Any, yb: Any, tb: Any | None, reads: bool) -> tuple[Any, Any] | None:
     """Write the log-softmax of ``xb`` along dim 1 into ``yb`` with the generic accuracy.
 
     ``tb`` (the block's targets) limits the correction to positions whose target loss
-    is below log 2; without it, every position with ``S < 2`` is corrected. Returns
+    is below log 2; without it, every position with ``S < 2`` is corrected. ``reads``: a
+    host read of the flag skips the correction where no position needs it (and redoes
+    only the flagged rows); otherwise the corrected values are chosen with ``where``,
+    without a sync. Returns
     ``(m, S)`` with ``softmax = exp(x - m) / S`` for the small-C composition (the
     backward uses them), ``None`` for the native kernel.
     """
@@ -105,7 +127,9 @@ def _log_softmax_block(xb: Any, yb: Any, tb: Any | None) -> tuple[Any, Any] | No
         else:
             probe = torch.amax(yb, 1)  # = -log S
         flag = ~(probe <= -LN2)  # NaN too: a non-finite row is redone the generic way
-        if bool(flag.any()):
+        if not reads:
+            yb.copy_(torch.where(flag.unsqueeze(1), _generic_block(xb)[0], yb))
+        elif bool(flag.any()):
             y_rows, _, _ = _generic_rows(xb, flag)
             yb.movedim(1, -1)[flag] = y_rows
         return None
@@ -117,23 +141,31 @@ def _log_softmax_block(xb: Any, yb: Any, tb: Any | None) -> tuple[Any, Any] | No
     # S < 2: exactly one term is 1 (the max); log1p of the others keeps the tail's digits.
     # Rows with a non-finite max take the generic formula (its shift-by-0 convention).
     low = needs_log1p(s)
-    if bool(low.any()):
+    if not reads or bool(low.any()):
         rest = torch.where(e < 1, e, 0).sum(1, keepdim=True)
         tail = torch.where(low, torch.log1p(rest), tail)
-    m, tail, flag, y_rows = _patch_nonfinite(xb, m, tail)
+    m, tail, flag, y_rows = _patch_nonfinite(xb, m, tail, reads)
     yb.sub_(tail)
-    if flag is not None:
+    if flag is not None and reads:
         yb.movedim(1, -1)[flag] = y_rows
+    elif flag is not None:
+        yb.copy_(torch.where(flag, y_rows, yb))
     return m, s
 
 
-def _patch_nonfinite(xb: Any, m: Any, tail: Any) -> tuple[Any, Any, Any, Any]:
+def _patch_nonfinite(xb: Any, m: Any, tail: Any, reads: bool) -> tuple[Any, Any, Any, Any]:
     """Rows whose maximum is not finite take the generic formula (its shift-by-0 convention).
 
     ``m`` and ``tail`` are kept along dim 1; returns them patched, with the rows' flag and
-    log-probabilities (``None, None`` when every maximum is finite).
+    log-probabilities (``None, None`` when every maximum is finite). ``reads``: the flag
+    is read on the host and only those rows are redone (flag and rows indexed by row);
+    otherwise every row is computed both ways and ``where`` chooses (flag kept along
+    dim 1, log-probabilities of the whole block).
     """
     finite = torch.isfinite(m)
+    if not reads:
+        y_gen, m_gen, t_gen = _generic_block(xb)
+        return torch.where(finite, m, m_gen), torch.where(finite, tail, t_gen), ~finite, y_gen
     if bool(finite.all()):
         return m, tail, None, None
     flag = ~finite.squeeze(1)
@@ -149,17 +181,18 @@ def _unpack_stats(saved: tuple[Any, ...], composed: list[bool]) -> list[tuple[An
     return [(next(it), next(it)) if c else None for c in composed]
 
 
-def _nll_small_c(xb: Any, tb: Any, buf: Any) -> tuple[Any, Any, Any]:
-    """``LSE - x_t`` for few classes without forming the log-softmax: ``(nll, m, S)``."""
+def _nll_small_c(xb: Any, tb: Any, buf: Any, reads: bool) -> tuple[Any, Any, Any]:
+    """``LSE - x_t`` for few classes without forming the log-softmax: ``(nll, m, S)``
+    (``reads``: as for :func:`_log_softmax_block`)."""
     m = torch.amax(xb, 1, keepdim=True)
     e = torch.sub(xb, m, out=buf).exp_()
     s = e.sum(1, keepdim=True)
     tail = torch.log(s)
     low = needs_log1p(s)  # S < 2, or NaN: a maximum that is not finite
-    if bool(low.any()):
+    if not reads or bool(low.any()):
         rest = e.masked_fill_(e >= 1, 0).sum(1, keepdim=True)  # the terms other than the max
         tail = torch.where(low, torch.log1p(rest), tail)
-        m, tail, _, _ = _patch_nonfinite(xb, m, tail)
+        m, tail, _, _ = _patch_nonfinite(xb, m, tail, reads)
     nll = (m - xb.gather(1, tb.unsqueeze(1))).add_(tail).squeeze(1)
     return nll, m, s
 
@@ -179,7 +212,7 @@ class _CrossEntropyIndices(torch.autograd.Function):
     """Per-position ``(1 - eps) w_t (LSE - x_t) + eps / C sum_c w_c (LSE - x_c)``."""
 
     @staticmethod
-    def forward(ctx, x, target, w_t, weight, eps, block_elements):
+    def forward(ctx, x, target, w_t, weight, eps, block_elements, reads):
         N, C = x.shape[0], x.shape[1]
         per_row = math.prod(x.shape[1:])
         nll = x.new_empty(target.shape)
@@ -193,10 +226,10 @@ class _CrossEntropyIndices(torch.autograd.Function):
                 buf = torch.empty(xb.shape, dtype=x.dtype, device=x.device)
             yb = buf[: xb.shape[0]]
             if eps == 0 and C < COMPOSED_BELOW_C:
-                nll[sl], m, s = _nll_small_c(xb, tb, yb)
+                nll[sl], m, s = _nll_small_c(xb, tb, yb, reads)
                 stats.append((m, s))
                 continue
-            st = _log_softmax_block(xb, yb, None if eps > 0 else tb)
+            st = _log_softmax_block(xb, yb, None if eps > 0 else tb, reads)
             stats.append(st)
             nll[sl] = torch.rsub(yb.gather(1, tb.unsqueeze(1)).squeeze(1), 0)  # 0 - y: +0, not -0
             if eps > 0:
@@ -240,11 +273,77 @@ class _CrossEntropyIndices(torch.autograd.Function):
             else:
                 gb.mul_(a[sl].unsqueeze(1))
             gb.scatter_(1, tb1, at_t.unsqueeze(1))
-        return grad, None, None, None, None, None
+        return grad, None, None, None, None, None, None
 
 
-def cross_entropy_indices(x: Any, target: Any, w_t: Any, weight: Any, eps: float) -> Any:
-    return _CrossEntropyIndices.apply(x, target, w_t, weight, float(eps), BLOCK_ELEMENTS)
+def _tail_of_others(x: Any, t1: Any) -> Any:
+    """``log1p(sum_{j != t} exp(x_j - x_t))`` along dim 1 (``t1``: targets along dim 1);
+    differentiable (torch's autograd runs through it)."""
+    x_t = x.gather(1, t1)
+    u = torch.sub(x, x_t).scatter(1, t1, -math.inf)
+    # + (x_t - x_t): NaN for a non-finite x_t, as the generic formula gives (inf - inf)
+    return torch.log1p(u.exp_().sum(1)).add_((x_t - x_t).squeeze(1))
+
+
+def _lean(x: Any, target: Any, w_t: Any, reads: bool) -> Any:
+    """Cross entropy of a small input: torch's ``log_softmax`` and ``nll_loss``, then the
+    positions whose loss is below log 2 (or not finite) recomputed.
+
+    The per-call cost of a small input is the number of operations, so there are no blocks
+    and few passes. ``-log_softmax(x)_t`` is accurate except where the target is the argmax
+    and ``S < 2`` (``log S`` rounds the tail away: ``[0, -40]`` gives 0, not 4.25e-18) and
+    where the row's maximum is not finite (torch gives NaN). There the loss is
+    ``log1p(sum_{j != t} exp(x_j - x_t))`` (:func:`_tail_of_others`) -- every term at most 1
+    when the target is the argmax, and the generic conventions (inf, NaN) where the row is
+    not finite. ``reads``: one host read of the smallest loss tells whether any position
+    needs that; only those rows are recomputed, and torch's autograd differentiates both
+    (exact: elsewhere ``p_t < 1/2``, so ``p_t - 1`` does not cancel; in the recomputed rows
+    the target's derivative is ``-R / (1 + R)``). Otherwise every position is computed both
+    ways and ``where`` chooses, on the device: :class:`_CrossEntropyLean`.
+    """
+    if reads:
+        nll = F.nll_loss(torch.log_softmax(x, 1), target, reduction="none")  # -y_t; every target is a class
+        if not nll.detach().amin().item() >= LN2:  # NaN too
+            flag = ~(nll.detach() >= LN2)
+            rows = x.movedim(1, -1)[flag]  # (P, C)
+            nll = nll.index_put((flag,), _tail_of_others(rows, target[flag].unsqueeze(1)))
+        return nll * w_t
+    if x.requires_grad and torch.is_grad_enabled():
+        return _CrossEntropyLean.apply(x, target, w_t)
+    return _lean_nll(x, target)[1] * w_t
+
+
+def _lean_nll(x: Any, target: Any) -> tuple[Any, Any]:
+    """``(log_softmax(x), LSE - x_t)`` without a host read: the correction chosen with ``where``."""
+    y = torch.log_softmax(x, 1)
+    nll = F.nll_loss(y, target, reduction="none")
+    return y, torch.where(nll >= LN2, nll, _tail_of_others(x, target.unsqueeze(1)))
+
+
+class _CrossEntropyLean(torch.autograd.Function):
+    """:func:`_lean` without host reads, with its backward: ``softmax - onehot`` from the
+    saved log-probabilities, the target entry ``expm1(-loss)`` (no cancellation)."""
+
+    @staticmethod
+    def forward(ctx, x, target, w_t):
+        y, nll = _lean_nll(x, target)
+        ctx.save_for_backward(y, target, w_t, nll)
+        return nll * w_t
+
+    @staticmethod
+    def backward(ctx, g):
+        y, target, w_t, nll = ctx.saved_tensors
+        b = g * w_t
+        t1 = target.unsqueeze(1)
+        grad = y.exp().mul_(b.unsqueeze(1))
+        grad.scatter_(1, t1, torch.expm1(nll.neg()).mul_(b).unsqueeze(1))
+        return grad, None, None
+
+
+def cross_entropy_indices(x: Any, target: Any, w_t: Any, weight: Any, eps: float, *, reads: bool = False) -> Any:
+    if eps == 0 and 0 < x.numel() <= LEAN_ELEMENTS:
+        return _lean(x, target, w_t, reads)
+    return _CrossEntropyIndices.apply(x, target, w_t, weight, float(eps), BLOCK_ELEMENTS, reads)
 
 
 # -- cross entropy, class-probability targets ------------------------------------------
@@ -259,7 +358,7 @@ class _CrossEntropyProbabilities(torch.autograd.Function):
     """Per-position ``sum_c q'_c (LSE - x_c)``, ``q' = w ((1 - eps) q + eps / C)``, 0 where q' = 0."""
 
     @staticmethod
-    def forward(ctx, x, q, weight, eps, block_elements):
+    def forward(ctx, x, q, weight, eps, block_elements, reads):
         N, C = x.shape[0], x.shape[1]
         per_row = math.prod(x.shape[1:])
         loss = x.new_empty((N,) + tuple(x.shape[2:]))
@@ -271,7 +370,7 @@ class _CrossEntropyProbabilities(torch.autograd.Function):
             if buf is None:
                 buf = torch.empty(xb.shape, dtype=x.dtype, device=x.device)
             yb = buf[: xb.shape[0]]
-            stats.append(_log_softmax_block(xb, yb, None))
+            stats.append(_log_softmax_block(xb, yb, None, reads))
             qp = _smoothed(q[sl], eps, C, wv)
             nlp = yb.neg_().masked_fill_(qp == 0, 0)  # a class without mass adds 0, even at -inf
             loss[sl] = nlp.mul_(qp).sum(1).add_(0.0)  # -0 + 0 = +0, as the generic sum gives
@@ -296,11 +395,11 @@ class _CrossEntropyProbabilities(torch.autograd.Function):
             gs = g[sl].unsqueeze(1)
             gb.mul_(gs * mass[sl].unsqueeze(1))
             gb.sub_(_smoothed(q[sl], eps, C, wv) * gs)  # never in place: q may be the caller's
-        return grad, None, None, None, None
+        return grad, None, None, None, None, None
 
 
-def cross_entropy_probabilities(x: Any, q: Any, weight: Any, eps: float) -> Any:
-    return _CrossEntropyProbabilities.apply(x, q, weight, float(eps), BLOCK_ELEMENTS)
+def cross_entropy_probabilities(x: Any, q: Any, weight: Any, eps: float, *, reads: bool = False) -> Any:
+    return _CrossEntropyProbabilities.apply(x, q, weight, float(eps), BLOCK_ELEMENTS, reads)
 
 
 # -- binary ---------------------------------------------------------------------------------
@@ -463,7 +562,35 @@ class _BCEWithLogits(torch.autograd.Function):
         return grad, None, None, None, None
 
 
-def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str) -> Any:
+#: BCE-with-logits inputs of at most this many elements take the lean formula
+#: (:func:`_bce_logits_lean`): a handful of operations instead of the blocks' passes.
+LEAN_BINARY_ELEMENTS = 1 << 12
+#: ``softplus(t) = t`` beyond this: ``log1p(exp(-t)) < 5e-18 t`` is below half a float64 ulp.
+_SOFTPLUS_THRESHOLD = 40.0
+
+
+def _bce_logits_lean(z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str) -> Any:
+    """``lerp(softplus(z), p softplus(-z), y)`` weighted and reduced, differentiated by autograd.
+
+    torch's ``softplus`` keeps subnormal results (``z = -88.8`` gives 2.72e-39) and is
+    exact to rounding up to the threshold; ``lerp`` mixes two non-negative terms without
+    cancelling. No host read: the small inputs' path, and every input's where values may
+    not be read (the blocks' range test reads a flag).
+    """
+    neg = F.softplus(-z, threshold=_SOFTPLUS_THRESHOLD)
+    if pos_weight is not None:
+        neg = neg * pos_weight
+    loss = torch.lerp(F.softplus(z, threshold=_SOFTPLUS_THRESHOLD), neg, y)
+    if weight is not None:
+        loss = loss * weight
+    return reduce(loss, reduction, xp=xp_torch)
+
+
+def binary_cross_entropy_with_logits(
+    z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str, *, reads: bool = False
+) -> Any:
+    if not reads or z.numel() <= LEAN_BINARY_ELEMENTS:
+        return _bce_logits_lean(z, y, weight, pos_weight, reduction)
     return _BCEWithLogits.apply(z, y, weight, pos_weight, reduction)
 
 
@@ -499,12 +626,17 @@ def _eager(*tensors: Any) -> bool:
     return _usable(*tensors, grad_ok=tensors[:1])
 
 
+# the kernels that take ``reads`` test a flag on the host only where the call allows it
 KERNELS = {
-    "cross_entropy_indices": Native(cross_entropy_indices, applies=lambda x, t, w_t, w, eps: _eager(x, t, w_t, w)),
-    "cross_entropy_probabilities": Native(cross_entropy_probabilities, applies=lambda x, q, w, eps: _eager(x, q, w)),
+    "cross_entropy_indices": Native(
+        cross_entropy_indices, takes_reads=True, applies=lambda x, t, w_t, w, eps: _eager(x, t, w_t, w)
+    ),
+    "cross_entropy_probabilities": Native(
+        cross_entropy_probabilities, takes_reads=True, applies=lambda x, q, w, eps: _eager(x, q, w)
+    ),
     # a gradient for y, weight or pos_weight: the generic kernel's autograd
     "binary_cross_entropy_with_logits": Native(
-        binary_cross_entropy_with_logits, reduces=True,
+        binary_cross_entropy_with_logits, reduces=True, takes_reads=True,
         applies=lambda z, y, w, pw: z.ndim > 0 and z.numel() > 0 and _eager(z, y, w, pw),
     ),
     # torch's kernel checks [0, 1] inside (a device assert on CUDA): no host read of its own
