@@ -303,7 +303,7 @@ def _lean(x: Any, target: Any, w_t: Any, reads: bool) -> Any:
     """
     if reads:
         nll = F.nll_loss(torch.log_softmax(x, 1), target, reduction="none")  # -y_t; every target is a class
-        if not nll.detach().amin().item() >= LN2:  # NaN too
+        if not bool(nll.detach().amin() >= LN2):  # NaN too
             flag = ~(nll.detach() >= LN2)
             rows = x.movedim(1, -1)[flag]  # (P, C)
             nll = nll.index_put((flag,), _tail_of_others(rows, target[flag].unsqueeze(1)))
