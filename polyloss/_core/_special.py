@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from ._types import Array, Namespace
-from ._xp import device
+from ._xp import device, is_empty
 
 __all__ = [
     "softplus",
@@ -80,7 +80,7 @@ def lse_parts(xp: Namespace, x: Array, axis: int | tuple[int, ...]) -> tuple[Arr
     instead of rounding to 0. Rows whose maximum is infinite (all ``-inf``, or a
     ``+inf``) are shifted by 0 instead so that no ``inf - inf`` is formed.
     """
-    if math.prod(x.shape) == 0:
+    if is_empty(x):
         # Nothing to reduce (an empty sum is log 0 = -inf), or an empty batch. Decided
         # from the static shape: Dask cannot take the max of an empty array.
         axes = (axis,) if isinstance(axis, int) else axis
@@ -109,7 +109,7 @@ def log_softmax(xp: Namespace, x: Array, axis: int) -> Array:
 
 
 def softmax(xp: Namespace, x: Array, axis: int) -> Array:
-    if math.prod(x.shape) == 0:  # nothing to normalise; NumPy and Dask cannot take the max of an empty axis
+    if is_empty(x):  # nothing to normalise; NumPy and Dask cannot take the max of an empty axis
         return x + 0  # a fresh (empty) array, still on the autograd graph
     e = exp_shifted(xp, x, xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)

@@ -38,7 +38,7 @@ def _modulating(xp: Any, log_1m_pt: Any, gamma: float, one_minus_pt: Any = None)
     if gamma == 0:  # a Python option, not array data
         return None
     floor = max(-_UNDERFLOW / gamma, -float(xp.finfo(log_1m_pt.dtype).max))
-    factor = xp.exp(gamma * xp.clip(log_1m_pt, min=floor))
+    factor = xp.exp(gamma * xp.maximum(log_1m_pt, floor))
     if one_minus_pt is None:
         return factor
     normal = one_minus_pt >= float(xp.finfo(log_1m_pt.dtype).smallest_normal)
