@@ -765,6 +765,132 @@ def test_dask_local_cluster(dk):
     assert time.perf_counter() - start < 60
 
 
+
+# -- unknown sizes: Dask after boolean masking, symbolic ndonnx arrays (ONNX export) ---------
+# A shape entry may be unknown: ``nan`` in Dask after ``x[mask]``, ``None`` for an ndonnx graph
+# input. Every public function takes such arrays; its value is NumPy's on the same rows.
+
+#: Calls that a library runs on another form of the same data when a size is unknown, and why.
+UNKNOWN_FORM = {
+    "linear_cross_entropy": "Dask cannot reshape an array with unknown chunk sizes, so the "
+    "(N, T, H) hidden states and (N, T) targets are given as (N*T, H) rows and (N*T,) targets",
+}
+
+
+def _rows_case(name: str, library: str) -> tuple[Args, Callable[[Any], bool]]:
+    """The case's call (in the form ``library`` runs with unknown sizes), and which of its
+    values are indexed by row: the arrays whose leading size is that of the first array
+    (not ``linear_cross_entropy``'s weight (V, H) and bias (V,): V may equal the number of rows)."""
+    args, kwargs = call_args(name)
+    if library == "dask" and name in UNKNOWN_FORM:
+        h, w, t = args
+        args = (h.reshape(-1, h.shape[-1]), w, t.reshape(-1))
+    n = first_array(args).shape[0]
+    fixed = [id(args[1]), id(kwargs["bias"])] if name == "linear_cross_entropy" else []
+
+    def by_row(value: Any) -> bool:
+        return isinstance(value, np.ndarray) and value.ndim > 0 and value.shape[0] == n and id(value) not in fixed
+
+    return (args, kwargs), by_row
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_dask_unknown_sizes(dk, name):
+    """Rows selected by a lazy boolean mask (``x[mask]``, shape ``nan``): every reduction stays
+    lazy and equals NumPy on the selected rows. Every chunk keeps a row: Dask's ``max`` of a
+    multi-dimensional array fails on an emptied chunk (dask/dask#10327), see docs/backends.md."""
+    import dask
+    import dask.array as da
+
+    (args, kwargs), by_row = _rows_case(name, "dask")
+    n = first_array(args).shape[0]
+    keep = (np.arange(n) != 1) | (n < 3)  # row 1 dropped where two rows remain
+    chunks = (1, n - 1)
+    dkeep = da.from_array(keep, chunks=(chunks,))
+
+    def masked(a: Any) -> Any:
+        if not by_row(a):
+            return convert(dk, a)
+        rest = tuple(max(1, (s + 1) // 2) for s in a.shape[1:])
+        return da.from_array(a, chunks=(chunks, *rest))[dkeep]
+
+    def selected(a: Any) -> Any:
+        return a[keep] if by_row(a) else a
+
+    dargs = tuple(masked(a) for a in args)
+    assert math.isnan(first_array(dargs).shape[0])
+    margs = tuple(selected(a) for a in args)
+    for kw in [{**kwargs, "reduction": r} for r in reduction_of(name)] or [kwargs]:
+        with dask.config.set(scheduler=_raising_scheduler):
+            out = getattr(pl, name)(*dargs, **{k: masked(v) for k, v in kw.items()})
+        assert isinstance(out, da.Array)
+        want = numpy_reference(name, margs, {k: selected(v) for k, v in kw.items()})
+        assert_close(out.compute(scheduler="sync"), want, 1e-12)
+
+
+@pytest.fixture(scope="module")
+def nx():
+    if "ndonnx" not in SELECTED:
+        pytest.skip("ndonnx is not a selected backend (POLYLOSS_BACKEND) or not installed")
+    return make_backend("ndonnx")
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_ndonnx_symbolic_export(nx, name):
+    """Symbolic ndonnx inputs whose rows are a dynamic dimension "N": every reduction builds an
+    ONNX model, which onnxruntime runs for two batch sizes, equal to NumPy's values."""
+    import ndonnx as ndx
+    import onnx
+    import onnxruntime as ort
+
+    (args, kwargs), by_row = _rows_case(name, "ndonnx")
+    n = first_array(args).shape[0]
+    keys = [f"arg{i}" for i in range(len(args))]
+
+    def symbolic(a: Any) -> Any:
+        if not isinstance(a, np.ndarray):
+            return a
+        shape = tuple("N" if i == 0 and by_row(a) else s for i, s in enumerate(a.shape))
+        return ndx.argument(shape=shape, dtype=ndx.float64 if a.dtype.kind == "f" else ndx.int64)
+
+    for kw in [{**kwargs, "reduction": r} for r in reduction_of(name)] or [kwargs]:
+        inputs = {k: v for k, v in zip(keys, args)} | kw
+        inputs = {k: v for k, v in inputs.items() if isinstance(v, np.ndarray)}
+        graph_inputs = {k: symbolic(v) for k, v in inputs.items()}
+        options = {k: v for k, v in kw.items() if k not in inputs}
+        out = getattr(pl, name)(*(graph_inputs.get(k, a) for k, a in zip(keys, args)),
+                                **{k: graph_inputs[k] for k in kw if k in inputs}, **options)
+        model = ndx.build(graph_inputs, {"loss": out})
+        onnx.checker.check_model(model, full_check=True)  # a valid graph, types and shapes inferred
+        session = ort.InferenceSession(model.SerializeToString())
+        for rows in (slice(None), slice(0, max(1, n - 1))):  # two batch sizes, one model
+            data = {k: v[rows] if by_row(v) else v for k, v in inputs.items()}
+            (got,) = session.run(None, data)
+            want = numpy_reference(name, tuple(data.get(k, a) for k, a in zip(keys, args)),
+                                   {k: data.get(k, v) for k, v in kw.items()})
+            assert_close(got, want, 1e-12)
+
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x, t: pl.cross_entropy(x, t),
+        lambda x, t: pl.softmax_focal_loss(x, t),
+        lambda x, t: pl.expected_calibration_error(x, t),
+        lambda x, t: pl.linear_cross_entropy(x, x, t),  # weight (V, H) with V unknown
+    ],
+    ids=["cross_entropy", "softmax_focal_loss", "expected_calibration_error", "linear_cross_entropy"],
+)
+def test_unknown_number_of_classes_is_a_clear_error(nx, call):
+    """Only the number of classes must be known: it is the range of the class indices."""
+    import ndonnx as ndx
+
+    x = ndx.argument(shape=("N", "C"), dtype=ndx.float32)
+    t = ndx.argument(shape=("N",), dtype=ndx.int64)
+    with pytest.raises(ValueError, match=r"class axis of `\w+` must have a known length"):
+        call(x, t)
+
 # -- PyTorch: the meta device, torch.compile -------------------------------------------------
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "check_class_weight",
     "check_in_range",
     "check_integer",
+    "check_known_classes",
     "check_real_floating",
     "check_same_shape",
     "warn_if_probability_rows",
@@ -91,6 +92,7 @@ def check_class_layout(input: Any, target: Any, *, probabilities: bool) -> None:
     if len(shape) == 0:
         msg = "`input` must have a class axis: shape (C,) or (N, C, d1, ..., dK); got a 0-d array"
         raise ValueError(msg)
+    check_known_classes(shape[0 if len(shape) == 1 else 1], "input", shape)
     if probabilities:
         if not shapes_match(tshape, shape):
             msg = (
@@ -104,6 +106,17 @@ def check_class_layout(input: Any, target: Any, *, probabilities: bool) -> None:
         msg = (
             f"`target` of class indices must have shape {expected} for `input` of shape "
             f"{shape} (class axis {0 if len(shape) == 1 else 1} removed); got {tshape}"
+        )
+        raise ValueError(msg)
+
+
+def check_known_classes(n_classes: Any, name: str, shape: tuple[Any, ...]) -> None:
+    """The number of classes must be known (other sizes may be ``None`` or ``nan``): it is
+    the range of the class indices and the denominator of label smoothing."""
+    if not known(n_classes):
+        msg = (
+            f"the class axis of `{name}` must have a known length (the number of classes); got "
+            f"shape {shape}. Declare it in the graph input's shape (e.g. ndx.argument(shape=(\"N\", 10), ...))"
         )
         raise ValueError(msg)
 

@@ -7,7 +7,7 @@ import struct
 from fractions import Fraction
 from typing import Any
 
-from .._core._checks import Checks, _dtype_name, check_in_range, check_integer, check_real_floating
+from .._core._checks import Checks, _dtype_name, check_in_range, check_integer, check_known_classes, check_real_floating
 from .._core._classes import class_mask
 from .._core._types import Array
 from .._core._reduction import n_terms
@@ -144,6 +144,7 @@ def _check_probs_labels(xp: Any, x: Any, labels: Any, x_name: str) -> None:
     if not shapes_match(tuple(labels.shape), (x.shape[0],)):
         msg = f"`labels` must have shape ({x.shape[0]},) for `{x_name}` of shape {tuple(x.shape)}; got {tuple(labels.shape)}"
         raise ValueError(msg)
+    check_known_classes(x.shape[1], x_name, tuple(x.shape))
     if x.shape[1] == 0:
         msg = f"`{x_name}` must have at least one class; got shape {tuple(x.shape)}"
         raise ValueError(msg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .._core._checks import Checks, check_in_range, check_integer, check_real_floating
+from .._core._checks import Checks, check_in_range, check_integer, check_known_classes, check_real_floating
 from .._core._classes import class_targets
 from .._core._reduction import check_reduction, reduce_counted
 from .._core._types import Array, Namespace
@@ -149,6 +149,7 @@ def _check_linear_call(xp, input, weight, target, bias, ignore_index, reduction)
         msg = f"`weight` must have shape (V, H) with H = {shape[-1]} (the last axis of `input` {shape}); got {wshape}"
         raise ValueError(msg)
     V = wshape[0]
+    check_known_classes(V, "weight", wshape)
     if bias is not None and not shapes_match(tuple(bias.shape), (V,)):
         msg = f"`bias` must have shape ({V},) (one per row of `weight` {wshape}); got {tuple(bias.shape)}"
         raise ValueError(msg)
