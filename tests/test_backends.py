@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+import os
 import pathlib
 import time
 import warnings
@@ -87,8 +88,8 @@ class Case:
     integer argument (class indices, +-1 labels) tested in every integer dtype
     (``unsigned=False``: +-1 labels, which no unsigned dtype holds). ``diff`` is the
     position of the argument that gradients are taken with respect to (None: not
-    differentiable). ``lazy_sweeps=False`` runs only float64 in the dtype sweeps on
-    Dask, for functions whose graph is slow to build.
+    differentiable). ``lazy_sweeps=False`` runs only float64 / int64 in the dtype sweeps on
+    Dask and on eager ndonnx, for functions whose graph is slow to build.
     """
 
     make: Callable[[np.random.Generator], Args]
@@ -409,7 +410,7 @@ def test_float_dtype_preserved(xb, name, dtype):
     """Each floating dtype in, the same dtype out, close to float64 on the rounded inputs."""
     args, kwargs = call_args(name)
     target = xb.dtype(dtype)  # skips where the library lacks the dtype
-    _skip_slow_lazy_sweep(xb, name, dtype == "float64")
+    _skip_slow_sweep(xb, name, dtype)
     bargs, bkwargs = convert_all(xb, args, kwargs, float_dtype=dtype)
     out = getattr(pl, name)(*bargs, **bkwargs)
     # the reference sees exactly the rounded inputs that the backend saw
@@ -419,9 +420,23 @@ def test_float_dtype_preserved(xb, name, dtype):
     assert_close(_check(xb, out, bargs, target, want.shape), want, LOW_RTOL[dtype])
 
 
-def _skip_slow_lazy_sweep(xb: Backend, name: str, kept: bool) -> None:
+#: The dtypes an eager ndonnx sweep keeps: float64 and int64 (the dtypes of the other tests)
+#: and one more of each kind. Eager ndonnx starts an onnxruntime session per ONNX node (a
+#: loss call takes 0.3-2 s), so its sweeps are bounded to fit CI; the whole sweep runs with
+#: POLYLOSS_FULL_SWEEPS=1.
+NDONNX_SWEEP = ("float64", "float32", "int64", "int32")
+
+
+def _skip_slow_sweep(xb: Backend, name: str, dtype: str) -> None:
+    kept = dtype in ("float64", "int64")
     if xb.name == "dask" and not case(name).lazy_sweeps and not kept:
         pytest.skip(f"{name} builds a graph of thousands of tasks (seconds) per call on Dask: swept eagerly only")
+    if xb.name == "ndonnx" and not os.environ.get("POLYLOSS_FULL_SWEEPS"):
+        if dtype not in NDONNX_SWEEP:
+            pytest.skip(f"eager ndonnx runs an onnxruntime session per operation: its sweeps keep {NDONNX_SWEEP} "
+                        "(POLYLOSS_FULL_SWEEPS=1: every dtype)")
+        if not case(name).lazy_sweeps and not kept:
+            pytest.skip(f"{name} iterates a solver (about 10 s per call on eager ndonnx): swept in float64/int64 only")
 
 
 INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
@@ -430,7 +445,7 @@ INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "u
 @pytest.mark.parametrize("name", WITH_LABELS)
 def test_integer_labels_of_every_dtype(xb, name, int_dtype):
     c = case(name)
-    _skip_slow_lazy_sweep(xb, name, int_dtype == "int64")
+    _skip_slow_sweep(xb, name, int_dtype)
     args, kwargs = call_args(name)
     labels = args[c.labels]
     if int_dtype.startswith("uint"):
@@ -891,6 +906,47 @@ def test_unknown_number_of_classes_is_a_clear_error(nx, call):
     with pytest.raises(ValueError, match=r"class axis of `\w+` must have a known length"):
         call(x, t)
 
+
+def _two_batches(args: tuple, kwargs: dict, by_row: Callable[[Any], bool], n: int):
+    """The case's call on all its rows and on the first ``n - 1`` (at least one)."""
+    rows = slice(0, max(1, n - 1))
+    cut = (lambda v: v[rows] if by_row(v) else v)
+    return [(args, kwargs), (tuple(cut(a) for a in args), {k: cut(v) for k, v in kwargs.items()})]
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_jax_export_with_a_symbolic_batch_size(name):
+    """``jax.export`` with the rows a symbolic dimension ``b``: one exported function, called on
+    two batch sizes, equals NumPy's values."""
+    if "jax" not in SELECTED:
+        pytest.skip("jax is not a selected backend (POLYLOSS_BACKEND) or not installed")
+    import jax
+    from jax import export
+
+    jb = make_backend("jax")
+    (args, kwargs), by_row = _rows_case(name, "jax")
+    n = first_array(args).shape[0]
+    arrays = {k: v for k, v in enumerate(args)} | kwargs
+    arrays = {k: v for k, v in arrays.items() if isinstance(v, np.ndarray)}
+    keys = list(arrays)
+    (b,) = export.symbolic_shape("b")
+
+    def spec(v: np.ndarray) -> Any:
+        shape = (b, *v.shape[1:]) if by_row(v) else v.shape
+        return jax.ShapeDtypeStruct(shape, jb.dtype("float64" if v.dtype.kind == "f" else "int64"))
+
+    def fn(*values: Any) -> Any:
+        given = dict(zip(keys, values))
+        call = [given.get(i, a) for i, a in enumerate(args)]
+        return getattr(pl, name)(*call, **{k: given.get(k, v) for k, v in kwargs.items()})
+
+    exported = export.export(jax.jit(fn))(*(spec(arrays[k]) for k in keys))
+    for cargs, ckw in _two_batches(args, kwargs, by_row, n):
+        values = {k: v for k, v in enumerate(cargs)} | ckw
+        got = exported.call(*(convert(jb, values[k]) for k in keys))
+        assert_close(jb.numpy(got), numpy_reference(name, cargs, ckw), 1e-12)
+
+
 # -- PyTorch: the meta device, torch.compile -------------------------------------------------
 
 
@@ -979,6 +1035,29 @@ def test_torch_compile_inductor(tb):
         pytest.skip("inductor needs a C/C++ compiler and none is on PATH")
     _check_compiled("inductor", "float32")
 
+
+
+#: A sample for ``torch.compile(dynamic=True)`` (2-9 s per function on a CI core; every
+#: function is compiled with ``fullgraph=True`` and static shapes in tests/test_transforms.py):
+#: the class-index, binary, elementwise and pairwise kinds.
+DYNAMIC_SAMPLE = ["cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "info_nce"]
+
+
+@pytest.mark.parametrize("name", DYNAMIC_SAMPLE)
+@pytest.mark.filterwarnings(*_DYNAMO_NOISE)
+def test_torch_compile_dynamic(tb, name):
+    """``torch.compile(dynamic=True)`` (symbolic sizes; graph breaks allowed: with every size
+    symbolic, the options' messages and the axis normalisation of array-api-compat break
+    the graph): two batch sizes, values equal to NumPy's."""
+    import torch
+
+    (args, kwargs), by_row = _rows_case(name, "torch")
+    n = first_array(args).shape[0]
+    torch._dynamo.reset()
+    compiled = torch.compile(getattr(pl, name), dynamic=True, backend="eager")
+    for cargs, ckw in _two_batches(args, kwargs, by_row, n):
+        bargs, bkw = convert_all(tb, cargs, ckw)
+        assert_close(tb.numpy(compiled(*bargs, **bkw)), numpy_reference(name, cargs, ckw), 1e-12)
 
 # -- array-api-strict: a device without float64 ---------------------------------------------
 

@@ -31,7 +31,7 @@ from typing import Any
 from ._config import resolve
 from ._types import Array, Namespace
 from ._classes import as_index
-from ._xp import is_concrete, is_empty, known, on_host_eager, shapes_match
+from ._xp import is_concrete, is_empty, known, may_equal, on_host_eager, shapes_match
 
 __all__ = [
     "Checks",
@@ -358,7 +358,7 @@ class Checks:
 def _broadcasts(shape: tuple[int, ...], to: tuple[int, ...]) -> bool:
     """Whether ``shape`` broadcasts to ``to``; an unknown entry on either side passes."""
     return len(shape) <= len(to) and all(
-        not known(a) or not known(b) or a in (1, b) for a, b in zip(reversed(shape), reversed(to))
+        (known(a) and a == 1) or may_equal(a, b) for a, b in zip(reversed(shape), reversed(to))
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 from typing import Any
 
@@ -10,7 +11,7 @@ import array_api_compat as compat
 
 from ._types import Array, Namespace
 
-__all__ = ["namespace", "known", "size", "is_empty", "shapes_match", "row_numbers", "is_concrete", "on_host_eager", "constant_under_trace", "compute_dtype", "to", "finish", "device"]
+__all__ = ["namespace", "known", "size", "is_empty", "may_equal", "shapes_match", "row_numbers", "is_concrete", "on_host_eager", "constant_under_trace", "compute_dtype", "to", "finish", "device"]
 
 device = compat.device
 
@@ -32,7 +33,7 @@ def namespace(*, optional: tuple[str, ...] = (), **arrays: Array | None) -> Name
         if not compat.is_array_api_obj(a):
             msg = (
                 f"`{name}` must be an array of an array-API library "
-                f"(NumPy, PyTorch, JAX, CuPy, Dask, array-api-strict); got {_type_name(a)}"
+                f"(NumPy, PyTorch, JAX, CuPy, Dask, array-api-strict, ndonnx); got {_type_name(a)}"
             )
             raise TypeError(msg)
         present[name] = a
@@ -46,17 +47,20 @@ def namespace(*, optional: tuple[str, ...] = (), **arrays: Array | None) -> Name
 
 # -- shapes with unknown entries ---------------------------------------------------------
 # The standard lets a shape entry be ``None`` (not known until the data is: ndonnx graph
-# inputs); Dask reports ``nan`` after a data-dependent operation (``x[mask]``). Static
-# checks compare only the known entries, and no Python arithmetic runs on an unknown one.
+# inputs); Dask reports ``nan`` after a data-dependent operation (``x[mask]``); traces give
+# symbolic sizes (``jax.export``'s dimension variables, ``torch.compile(dynamic=True)``'s
+# SymInts). Static checks compare only what can be compared, and no Python arithmetic runs
+# on a size that is not a concrete integer.
 
 
 def known(n: Any) -> bool:
-    """Whether the shape entry ``n`` is a known size (not ``None``, not ``nan``)."""
-    return n is not None and not (isinstance(n, float) and math.isnan(n))
+    """Whether the shape entry ``n`` is a concrete size, which Python may compute with: not
+    ``None``, not ``nan``, not a symbolic dimension."""
+    return isinstance(n, numbers.Integral)
 
 
 def size(x: Array) -> int | None:
-    """The number of elements of ``x``; ``None`` when an entry of its shape is unknown."""
+    """The number of elements of ``x``; ``None`` when an entry of its shape is not known."""
     shape = tuple(x.shape)
     return math.prod(shape) if all(known(n) for n in shape) else None
 
@@ -66,12 +70,19 @@ def is_empty(x: Array) -> bool:
     return any(known(n) and n == 0 for n in x.shape)
 
 
+def may_equal(a: Any, b: Any) -> bool:
+    """Whether two shape entries may be equal: equal, or one of them ``None`` / ``nan`` (then
+    the data decides). Symbolic sizes compare as their library decides."""
+    return _unknown(a) or _unknown(b) or bool(a == b)
+
+
+def _unknown(n: Any) -> bool:
+    return n is None or (isinstance(n, float) and math.isnan(n))
+
+
 def shapes_match(shape: tuple[Any, ...], expected: tuple[Any, ...]) -> bool:
-    """Whether ``shape`` may equal ``expected``: the same length, and equal wherever both
-    entries are known (an unknown entry is checked by the data, or not at all)."""
-    return len(shape) == len(expected) and all(
-        a == b for a, b in zip(shape, expected) if known(a) and known(b)
-    )
+    """Whether ``shape`` may equal ``expected``: the same length, and :func:`may_equal` entries."""
+    return len(shape) == len(expected) and all(may_equal(a, b) for a, b in zip(shape, expected))
 
 
 def row_numbers(xp: Namespace, x: Array) -> Array:
