@@ -16,6 +16,8 @@ from ._types import Array, Namespace
 from ._xp import device, is_empty
 
 __all__ = [
+    "at_least",
+    "at_most",
     "softplus",
     "sigmoid",
     "exp_shifted",
@@ -31,6 +33,19 @@ __all__ = [
 #: (At ``S >= 2``, ``log S`` is within a factor 1.44 of ``log1p``'s error bound.)
 LOG1P_BELOW = 2.0
 
+
+
+def at_least(xp: Namespace, x: Array, lo: float | Array) -> Array:
+    """``clip(x, min=lo)``, NaN kept: a ``where``, which survives what ``clip`` and ``maximum``
+    do not (array-api-compat's Dask ``clip`` broadcasts its bounds to an unknown shape; its
+    torch ``maximum`` with a Python number breaks a ``torch.compile(fullgraph=True)`` graph);
+    the gradient at ``x == lo`` is 1, as ``clip``'s."""
+    return xp.where(x < lo, lo, x)
+
+
+def at_most(xp: Namespace, x: Array, hi: float | Array) -> Array:
+    """``clip(x, max=hi)``, NaN kept (see :func:`at_least`)."""
+    return xp.where(x > hi, hi, x)
 
 def needs_log1p(s: Array) -> Array:
     """Where ``log S`` would round the tail away: ``S < 2``, or NaN (a non-finite maximum)."""

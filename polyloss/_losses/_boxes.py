@@ -6,6 +6,7 @@ import math
 
 from .._core._checks import Checks, check_in_range, check_real_floating, check_same_shape
 from .._core._reduction import check_reduction, n_terms, reduce
+from .._core._special import at_least
 from .._core._types import Array
 from .._core._xp import compute_dtype, finish, is_empty, namespace, size, to
 
@@ -121,10 +122,10 @@ def generalized_box_iou_loss(
     overlap = (wi > 0) & (hi > 0)  # torchvision: touching boxes have I = 0
     inter = xp.where(overlap, wi * hi, 0)
     # how far each box sticks out of the other along x and y (0 if it does not)
-    ax = xp.maximum(x2 - x2g, 0) + xp.maximum(x1g - x1, 0)
-    ay = xp.maximum(y2 - y2g, 0) + xp.maximum(y1g - y1, 0)
-    bx = xp.maximum(x2g - x2, 0) + xp.maximum(x1 - x1g, 0)
-    by = xp.maximum(y2g - y2, 0) + xp.maximum(y1 - y1g, 0)
+    ax = at_least(xp, x2 - x2g, 0) + at_least(xp, x1g - x1, 0)
+    ay = at_least(xp, y2 - y2g, 0) + at_least(xp, y1g - y1, 0)
+    bx = at_least(xp, x2g - x2, 0) + at_least(xp, x1 - x1g, 0)
+    by = at_least(xp, y2g - y2, 0) + at_least(xp, y1 - y1g, 0)
     # |A| - I = w1 h1 - wi hi = (w1 - wi) h1 + wi (h1 - hi), with w1 - wi = ax, h1 - hi = ay
     a_only = xp.where(overlap, ax * h1 + wi * ay, w1 * h1)
     b_only = xp.where(overlap, bx * h2 + wi * by, w2 * h2)

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._core._checks import Checks, _dtype_name, check_in_range, check_real_floating, check_same_shape
 from .._core._reduction import check_reduction, reduce
-from .._core._special import lse_parts
+from .._core._special import at_least, at_most, lse_parts
 from .._core._types import Array
 from .._core._xp import compute_dtype, device, finish, is_empty, namespace, row_numbers, shapes_match, to
 
@@ -95,7 +95,7 @@ def _eps_ratio(xp: Any, s: Any, r: Any) -> tuple[Any, Any]:
     """
     c = math.sqrt(_COSINE_EPS)
     big = s >= c
-    k = xp.minimum(s, c) / xp.maximum(s, c)  # c / s when big, s / c otherwise; in [0, 1]
+    k = at_most(xp, s, c) / at_least(xp, s, c)  # c / s when big, s / c otherwise; in [0, 1]
     v = k / xp.where(big, r, xp.ones_like(r))  # r >= 1 when big (the row is non-zero)
     w = xp.sqrt(1 + v * v)
     t = xp.where(big, xp.zeros_like(k), r * k)
@@ -210,7 +210,7 @@ def triplet_margin_loss(
     d_neg = _pnorm(xp, (a - neg) + eps, p)
     if swap:
         d_neg = xp.minimum(d_neg, _pnorm(xp, (pos - neg) + eps, p))
-    loss = xp.maximum(margin + d_pos - d_neg, 0)
+    loss = at_least(xp, margin + d_pos - d_neg, 0)
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
@@ -311,7 +311,7 @@ def cosine_embedding_loss(
     cos = (rho1 * rho2) * xp.sum(u * v, axis=-1)
     # cos - m, taken as (1 - m) - (1 - cos) near cos = 1 so that it keeps its accuracy there
     above = xp.where(cos > 0.5, (1 - margin) - one_minus_cos, cos - margin)
-    loss = xp.where(y == 1, one_minus_cos, xp.maximum(above, 0))
+    loss = xp.where(y == 1, one_minus_cos, at_least(xp, above, 0))
     loss = checks.result(loss)  # lazy y with a value other than +-1: NaN
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
@@ -375,7 +375,7 @@ def margin_ranking_loss(
     dtype, work = _work_dtype(xp, x1, x2)
     a, b = to(xp, x1, work), to(xp, x2, work)
     # -y (x1 - x2) for y in {1, -1}, one rounding: x2 - x1 or x1 - x2
-    loss = xp.maximum(xp.where(y == 1, b - a, a - b) + margin, 0)
+    loss = at_least(xp, xp.where(y == 1, b - a, a - b) + margin, 0)
     loss = checks.result(loss)  # lazy y with a value other than +-1: NaN
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
