@@ -757,7 +757,8 @@ def test_dask_chunked_along_batch_and_class_axes(dk, call, chunking, spatial):
 
 
 def test_dask_local_cluster(dk):
-    """Cross entropy over an array of 40 chunks on a two-worker LocalCluster equals NumPy's."""
+    """Cross entropy over an array of 40 chunks on a two-worker LocalCluster equals NumPy's, also
+    on rows selected by a lazy mask (unknown chunk sizes)."""
     import dask
     import dask.array as da
     from distributed import Client, LocalCluster
@@ -776,11 +777,16 @@ def test_dask_local_cluster(dk):
         assert x.numblocks == (40, 1)
         loss = pl.cross_entropy(x, t, label_smoothing=0.1)
         per_sample = pl.cross_entropy(x, t, reduction="none")
-        got, got_none, xn, tn = client.compute([loss, per_sample, x, t], sync=True)
+        keep = t != 0  # rows selected by a lazy mask: an unknown number of them
+        masked = pl.cross_entropy(x[keep], t[keep], label_smoothing=0.1)
+        assert math.isnan(x[keep].shape[0])
+        got, got_none, got_masked, xn, tn = client.compute([loss, per_sample, masked, x, t], sync=True)
         assert len(client.scheduler_info()["workers"]) == 2
     assert isinstance(got, np.ndarray) and got.shape == ()
     np.testing.assert_allclose(got, pl.cross_entropy(xn, tn, label_smoothing=0.1), rtol=1e-12)
     np.testing.assert_allclose(got_none, pl.cross_entropy(xn, tn, reduction="none"), rtol=1e-12)
+    rows = tn != 0
+    np.testing.assert_allclose(got_masked, pl.cross_entropy(xn[rows], tn[rows], label_smoothing=0.1), rtol=1e-12)
     assert time.perf_counter() - start < 60
 
 
