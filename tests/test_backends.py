@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+import os
 import pathlib
 import time
 import warnings
@@ -87,8 +88,8 @@ class Case:
     integer argument (class indices, +-1 labels) tested in every integer dtype
     (``unsigned=False``: +-1 labels, which no unsigned dtype holds). ``diff`` is the
     position of the argument that gradients are taken with respect to (None: not
-    differentiable). ``lazy_sweeps=False`` runs only float64 in the dtype sweeps on
-    Dask, for functions whose graph is slow to build.
+    differentiable). ``lazy_sweeps=False`` runs only float64 / int64 in the dtype sweeps on
+    Dask and on eager ndonnx, for functions whose graph is slow to build.
     """
 
     make: Callable[[np.random.Generator], Args]
@@ -391,6 +392,8 @@ def test_reductions_are_0d_arrays(xb, name):
     """Every reduction: "none" keeps the elementwise shape, the others give a 0-d array of the namespace."""
     args, kwargs = call_args(name)
     variants = [{**kwargs, "reduction": r} for r in reduction_of(name)] or [{**kwargs, **case(name).full}]
+    if xb.name == "ndonnx" and variants == [kwargs]:
+        pytest.skip("no reduction: the call of test_values_match_numpy (eager ndonnx is slow; it runs once)")
     bargs, _ = convert_all(xb, args, {})
     for kw in variants:
         want = numpy_reference(name, args, kw)
@@ -409,7 +412,7 @@ def test_float_dtype_preserved(xb, name, dtype):
     """Each floating dtype in, the same dtype out, close to float64 on the rounded inputs."""
     args, kwargs = call_args(name)
     target = xb.dtype(dtype)  # skips where the library lacks the dtype
-    _skip_slow_lazy_sweep(xb, name, dtype == "float64")
+    _skip_slow_sweep(xb, name, dtype)
     bargs, bkwargs = convert_all(xb, args, kwargs, float_dtype=dtype)
     out = getattr(pl, name)(*bargs, **bkwargs)
     # the reference sees exactly the rounded inputs that the backend saw
@@ -419,9 +422,25 @@ def test_float_dtype_preserved(xb, name, dtype):
     assert_close(_check(xb, out, bargs, target, want.shape), want, LOW_RTOL[dtype])
 
 
-def _skip_slow_lazy_sweep(xb: Backend, name: str, kept: bool) -> None:
+#: The dtypes an eager ndonnx sweep keeps besides float64 and int64 (whose call is that of
+#: test_values_match_numpy, run once): one more of each kind. Eager ndonnx starts an
+#: onnxruntime session per ONNX node (a loss call takes 0.3-2 s), so its sweeps are bounded
+#: to fit CI; the whole sweep runs with POLYLOSS_FULL_SWEEPS=1.
+NDONNX_SWEEP = ("float32", "int32")
+
+
+def _skip_slow_sweep(xb: Backend, name: str, dtype: str) -> None:
+    kept = dtype in ("float64", "int64")
     if xb.name == "dask" and not case(name).lazy_sweeps and not kept:
         pytest.skip(f"{name} builds a graph of thousands of tasks (seconds) per call on Dask: swept eagerly only")
+    if xb.name == "ndonnx" and not os.environ.get("POLYLOSS_FULL_SWEEPS"):
+        if kept:
+            pytest.skip(f"{dtype}: the call of test_values_match_numpy (eager ndonnx is slow; it runs once)")
+        if dtype not in NDONNX_SWEEP:
+            pytest.skip(f"eager ndonnx runs an onnxruntime session per operation: its sweeps keep {NDONNX_SWEEP} "
+                        "(POLYLOSS_FULL_SWEEPS=1: every dtype)")
+        if not case(name).lazy_sweeps:
+            pytest.skip(f"{name} iterates a solver (about 10 s per call on eager ndonnx): swept in float64/int64 only")
 
 
 INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
@@ -430,7 +449,7 @@ INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "u
 @pytest.mark.parametrize("name", WITH_LABELS)
 def test_integer_labels_of_every_dtype(xb, name, int_dtype):
     c = case(name)
-    _skip_slow_lazy_sweep(xb, name, int_dtype == "int64")
+    _skip_slow_sweep(xb, name, int_dtype)
     args, kwargs = call_args(name)
     labels = args[c.labels]
     if int_dtype.startswith("uint"):
@@ -738,7 +757,8 @@ def test_dask_chunked_along_batch_and_class_axes(dk, call, chunking, spatial):
 
 
 def test_dask_local_cluster(dk):
-    """Cross entropy over an array of 40 chunks on a two-worker LocalCluster equals NumPy's."""
+    """Cross entropy over an array of 40 chunks on a two-worker LocalCluster equals NumPy's, also
+    on rows selected by a lazy mask (unknown chunk sizes)."""
     import dask
     import dask.array as da
     from distributed import Client, LocalCluster
@@ -757,12 +777,184 @@ def test_dask_local_cluster(dk):
         assert x.numblocks == (40, 1)
         loss = pl.cross_entropy(x, t, label_smoothing=0.1)
         per_sample = pl.cross_entropy(x, t, reduction="none")
-        got, got_none, xn, tn = client.compute([loss, per_sample, x, t], sync=True)
+        keep = t != 0  # rows selected by a lazy mask: an unknown number of them
+        masked = pl.cross_entropy(x[keep], t[keep], label_smoothing=0.1)
+        assert math.isnan(x[keep].shape[0])
+        got, got_none, got_masked, xn, tn = client.compute([loss, per_sample, masked, x, t], sync=True)
         assert len(client.scheduler_info()["workers"]) == 2
     assert isinstance(got, np.ndarray) and got.shape == ()
     np.testing.assert_allclose(got, pl.cross_entropy(xn, tn, label_smoothing=0.1), rtol=1e-12)
     np.testing.assert_allclose(got_none, pl.cross_entropy(xn, tn, reduction="none"), rtol=1e-12)
+    rows = tn != 0
+    np.testing.assert_allclose(got_masked, pl.cross_entropy(xn[rows], tn[rows], label_smoothing=0.1), rtol=1e-12)
     assert time.perf_counter() - start < 60
+
+
+
+# -- unknown sizes: Dask after boolean masking, symbolic ndonnx arrays (ONNX export) ---------
+# A shape entry may be unknown: ``nan`` in Dask after ``x[mask]``, ``None`` for an ndonnx graph
+# input. Every public function takes such arrays; its value is NumPy's on the same rows.
+
+#: Calls that a library runs on another form of the same data when a size is unknown, and why.
+UNKNOWN_FORM = {
+    "linear_cross_entropy": "Dask cannot reshape an array with unknown chunk sizes, so the "
+    "(N, T, H) hidden states and (N, T) targets are given as (N*T, H) rows and (N*T,) targets",
+}
+
+
+def _rows_case(name: str, library: str) -> tuple[Args, Callable[[Any], bool]]:
+    """The case's call (in the form ``library`` runs with unknown sizes), and which of its
+    values are indexed by row: the arrays whose leading size is that of the first array
+    (not ``linear_cross_entropy``'s weight (V, H) and bias (V,): V may equal the number of rows)."""
+    args, kwargs = call_args(name)
+    if library == "dask" and name in UNKNOWN_FORM:
+        h, w, t = args
+        args = (h.reshape(-1, h.shape[-1]), w, t.reshape(-1))
+    n = first_array(args).shape[0]
+    fixed = [id(args[1]), id(kwargs["bias"])] if name == "linear_cross_entropy" else []
+
+    def by_row(value: Any) -> bool:
+        return isinstance(value, np.ndarray) and value.ndim > 0 and value.shape[0] == n and id(value) not in fixed
+
+    return (args, kwargs), by_row
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_dask_unknown_sizes(dk, name):
+    """Rows selected by a lazy boolean mask (``x[mask]``, shape ``nan``): every reduction stays
+    lazy and equals NumPy on the selected rows. Every chunk keeps a row: Dask's ``max`` of a
+    multi-dimensional array fails on an emptied chunk (dask/dask#10327), see docs/backends.md."""
+    import dask
+    import dask.array as da
+
+    (args, kwargs), by_row = _rows_case(name, "dask")
+    n = first_array(args).shape[0]
+    keep = (np.arange(n) != 1) | (n < 3)  # row 1 dropped where two rows remain
+    chunks = (1, n - 1)
+    dkeep = da.from_array(keep, chunks=(chunks,))
+
+    def masked(a: Any) -> Any:
+        if not by_row(a):
+            return convert(dk, a)
+        rest = tuple(max(1, (s + 1) // 2) for s in a.shape[1:])
+        return da.from_array(a, chunks=(chunks, *rest))[dkeep]
+
+    def selected(a: Any) -> Any:
+        return a[keep] if by_row(a) else a
+
+    dargs = tuple(masked(a) for a in args)
+    assert math.isnan(first_array(dargs).shape[0])
+    margs = tuple(selected(a) for a in args)
+    for kw in [{**kwargs, "reduction": r} for r in reduction_of(name)] or [kwargs]:
+        with dask.config.set(scheduler=_raising_scheduler):
+            out = getattr(pl, name)(*dargs, **{k: masked(v) for k, v in kw.items()})
+        assert isinstance(out, da.Array)
+        want = numpy_reference(name, margs, {k: selected(v) for k, v in kw.items()})
+        assert_close(out.compute(scheduler="sync"), want, 1e-12)
+
+
+@pytest.fixture(scope="module")
+def nx():
+    if "ndonnx" not in SELECTED:
+        pytest.skip("ndonnx is not a selected backend (POLYLOSS_BACKEND) or not installed")
+    return make_backend("ndonnx")
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_ndonnx_symbolic_export(nx, name):
+    """Symbolic ndonnx inputs whose rows are a dynamic dimension "N": every reduction builds an
+    ONNX model, which onnxruntime runs for two batch sizes, equal to NumPy's values."""
+    import ndonnx as ndx
+    import onnx
+    import onnxruntime as ort
+
+    (args, kwargs), by_row = _rows_case(name, "ndonnx")
+    n = first_array(args).shape[0]
+    keys = [f"arg{i}" for i in range(len(args))]
+
+    def symbolic(a: Any) -> Any:
+        if not isinstance(a, np.ndarray):
+            return a
+        shape = tuple("N" if i == 0 and by_row(a) else s for i, s in enumerate(a.shape))
+        return ndx.argument(shape=shape, dtype=ndx.float64 if a.dtype.kind == "f" else ndx.int64)
+
+    for kw in [{**kwargs, "reduction": r} for r in reduction_of(name)] or [kwargs]:
+        inputs = {k: v for k, v in zip(keys, args)} | kw
+        inputs = {k: v for k, v in inputs.items() if isinstance(v, np.ndarray)}
+        graph_inputs = {k: symbolic(v) for k, v in inputs.items()}
+        options = {k: v for k, v in kw.items() if k not in inputs}
+        out = getattr(pl, name)(*(graph_inputs.get(k, a) for k, a in zip(keys, args)),
+                                **{k: graph_inputs[k] for k in kw if k in inputs}, **options)
+        model = ndx.build(graph_inputs, {"loss": out})
+        onnx.checker.check_model(model, full_check=True)  # a valid graph, types and shapes inferred
+        session = ort.InferenceSession(model.SerializeToString())
+        for rows in (slice(None), slice(0, max(1, n - 1))):  # two batch sizes, one model
+            data = {k: v[rows] if by_row(v) else v for k, v in inputs.items()}
+            (got,) = session.run(None, data)
+            want = numpy_reference(name, tuple(data.get(k, a) for k, a in zip(keys, args)),
+                                   {k: data.get(k, v) for k, v in kw.items()})
+            assert_close(got, want, 1e-12)
+
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x, t: pl.cross_entropy(x, t),
+        lambda x, t: pl.softmax_focal_loss(x, t),
+        lambda x, t: pl.expected_calibration_error(x, t),
+        lambda x, t: pl.linear_cross_entropy(x, x, t),  # weight (V, H) with V unknown
+    ],
+    ids=["cross_entropy", "softmax_focal_loss", "expected_calibration_error", "linear_cross_entropy"],
+)
+def test_unknown_number_of_classes_is_a_clear_error(nx, call):
+    """Only the number of classes must be known: it is the range of the class indices."""
+    import ndonnx as ndx
+
+    x = ndx.argument(shape=("N", "C"), dtype=ndx.float32)
+    t = ndx.argument(shape=("N",), dtype=ndx.int64)
+    with pytest.raises(ValueError, match=r"class axis of `\w+` must have a known length"):
+        call(x, t)
+
+
+def _two_batches(args: tuple, kwargs: dict, by_row: Callable[[Any], bool], n: int):
+    """The case's call on all its rows and on the first ``n - 1`` (at least one)."""
+    rows = slice(0, max(1, n - 1))
+    cut = (lambda v: v[rows] if by_row(v) else v)
+    return [(args, kwargs), (tuple(cut(a) for a in args), {k: cut(v) for k, v in kwargs.items()})]
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_jax_export_with_a_symbolic_batch_size(name):
+    """``jax.export`` with the rows a symbolic dimension ``b``: one exported function, called on
+    two batch sizes, equals NumPy's values."""
+    if "jax" not in SELECTED:
+        pytest.skip("jax is not a selected backend (POLYLOSS_BACKEND) or not installed")
+    import jax
+    from jax import export
+
+    jb = make_backend("jax")
+    (args, kwargs), by_row = _rows_case(name, "jax")
+    n = first_array(args).shape[0]
+    arrays = {k: v for k, v in enumerate(args)} | kwargs
+    arrays = {k: v for k, v in arrays.items() if isinstance(v, np.ndarray)}
+    keys = list(arrays)
+    (b,) = export.symbolic_shape("b")
+
+    def spec(v: np.ndarray) -> Any:
+        shape = (b, *v.shape[1:]) if by_row(v) else v.shape
+        return jax.ShapeDtypeStruct(shape, jb.dtype("float64" if v.dtype.kind == "f" else "int64"))
+
+    def fn(*values: Any) -> Any:
+        given = dict(zip(keys, values))
+        call = [given.get(i, a) for i, a in enumerate(args)]
+        return getattr(pl, name)(*call, **{k: given.get(k, v) for k, v in kwargs.items()})
+
+    exported = export.export(jax.jit(fn))(*(spec(arrays[k]) for k in keys))
+    for cargs, ckw in _two_batches(args, kwargs, by_row, n):
+        values = {k: v for k, v in enumerate(cargs)} | ckw
+        got = exported.call(*(convert(jb, values[k]) for k in keys))
+        assert_close(jb.numpy(got), numpy_reference(name, cargs, ckw), 1e-12)
 
 
 # -- PyTorch: the meta device, torch.compile -------------------------------------------------
@@ -853,6 +1045,29 @@ def test_torch_compile_inductor(tb):
         pytest.skip("inductor needs a C/C++ compiler and none is on PATH")
     _check_compiled("inductor", "float32")
 
+
+
+#: A sample for ``torch.compile(dynamic=True)`` (2-9 s per function on a CI core; every
+#: function is compiled with ``fullgraph=True`` and static shapes in tests/test_transforms.py):
+#: the class-index, binary, elementwise and pairwise kinds.
+DYNAMIC_SAMPLE = ["cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "info_nce"]
+
+
+@pytest.mark.parametrize("name", DYNAMIC_SAMPLE)
+@pytest.mark.filterwarnings(*_DYNAMO_NOISE)
+def test_torch_compile_dynamic(tb, name):
+    """``torch.compile(dynamic=True)`` (symbolic sizes; graph breaks allowed: with every size
+    symbolic, the options' messages and the axis normalisation of array-api-compat break
+    the graph): two batch sizes, values equal to NumPy's."""
+    import torch
+
+    (args, kwargs), by_row = _rows_case(name, "torch")
+    n = first_array(args).shape[0]
+    torch._dynamo.reset()
+    compiled = torch.compile(getattr(pl, name), dynamic=True, backend="eager")
+    for cargs, ckw in _two_batches(args, kwargs, by_row, n):
+        bargs, bkw = convert_all(tb, cargs, ckw)
+        assert_close(tb.numpy(compiled(*bargs, **bkw)), numpy_reference(name, cargs, ckw), 1e-12)
 
 # -- array-api-strict: a device without float64 ---------------------------------------------
 

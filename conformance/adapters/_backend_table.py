@@ -8,6 +8,11 @@ name -> ``extra``: the polyloss-xp optional dependency that installs the library
 ``module``: what to import to use it; ``device``: "cpu", or "gpu" when it needs
 a CUDA device (no CI session runs it without one).  Order is the order of the
 nox sessions and of the test parametrisation.
+
+A library too slow for the whole suite in CI says what its sessions run instead, and why:
+``tests`` (the pytest arguments of ``nox -s "tests(backend=...)"`` when none are given),
+``conformance`` (the arguments of its own ``python -m conformance`` run in ``nox -s
+conformance``) and ``bounded`` (the reason, which both sessions print).
 """
 
 TABLE: dict[str, dict[str, str]] = {
@@ -17,4 +22,13 @@ TABLE: dict[str, dict[str, str]] = {
     "jax": {"extra": "jax", "module": "jax", "device": "cpu"},
     "dask": {"extra": "dask", "module": "dask.array", "device": "cpu"},
     "cupy": {"extra": "cupy", "module": "cupy", "device": "gpu"},
+    "ndonnx": {
+        "extra": "ndonnx", "module": "ndonnx", "device": "cpu",
+        "tests": "tests/test_backends.py tests/test_docs.py",
+        "conformance": "--tag basic --dtype float32",
+        "bounded": "eager ndonnx starts one onnxruntime session per ONNX node (a loss call takes "
+        "0.3-2 s), so CI runs the per-function table of tests/test_backends.py (every public "
+        "function: values, reductions, dtypes, labels, invalid values, symbolic ONNX export), "
+        "the docs examples, and the basic float32 golden cases",
+    },
 }

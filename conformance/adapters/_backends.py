@@ -420,7 +420,39 @@ class CupyBackend(Backend):
         return cupy.asnumpy(x) if isinstance(x, cupy.ndarray) else np.asarray(x)
 
 
-_CLASSES = {cls.name: cls for cls in (NumpyBackend, TorchBackend, StrictBackend, JaxBackend, DaskBackend, CupyBackend)}
+class NdonnxBackend(Backend):
+    """ndonnx eager arrays: every operation builds an ONNX node and onnxruntime runs it at
+    once (value propagation), so the values are readable as NumPy's. Symbolic arrays
+    (``ndx.argument``), which have no values, are what an exported loss sees; the tests
+    build those themselves."""
+
+    name = "ndonnx"
+    module = TABLE[name]["module"]
+    dtypes = ("float64", "float32", "float16")
+
+    def from_numpy(self, arr, dtype):
+        import ndonnx as ndx
+
+        return ndx.asarray(arr.astype(dtype))
+
+    def is_native(self, x: Any) -> bool:
+        import ndonnx as ndx
+
+        return isinstance(x, ndx.Array)
+
+    def dtype_object(self, name: str) -> Any:
+        import ndonnx as ndx
+
+        return getattr(ndx, name)
+
+    def numpy(self, x: Any) -> np.ndarray:
+        import ndonnx as ndx
+        import numpy as np
+
+        return x.unwrap_numpy() if isinstance(x, ndx.Array) else np.asarray(x)
+
+
+_CLASSES = {cls.name: cls for cls in (NumpyBackend, TorchBackend, StrictBackend, JaxBackend, DaskBackend, CupyBackend, NdonnxBackend)}
 #: name -> class of every backend: those of ``TABLE`` in its order, then the registered ones.
 BACKENDS: dict[str, type[Backend]] = {name: _CLASSES[name] for name in TABLE}
 

@@ -31,7 +31,7 @@ from typing import Any
 from ._config import resolve
 from ._types import Array, Namespace
 from ._classes import as_index
-from ._xp import is_concrete, min_max, on_host_eager, scalar
+from ._xp import is_concrete, is_empty, known, may_equal, min_max, on_host_eager, scalar, shapes_match
 
 __all__ = [
     "Checks",
@@ -42,6 +42,7 @@ __all__ = [
     "check_class_weight",
     "check_in_range",
     "check_integer",
+    "check_known_classes",
     "check_real_floating",
     "check_same_shape",
     "warn_if_probability_rows",
@@ -67,7 +68,7 @@ def check_integer(xp: Namespace, x: Array, name: str) -> None:
 
 
 def check_same_shape(a: Any, b: Any, names: tuple[str, str]) -> None:
-    if tuple(a.shape) != tuple(b.shape):
+    if not shapes_match(tuple(a.shape), tuple(b.shape)):
         msg = (
             f"`{names[0]}` and `{names[1]}` must have the same shape; "
             f"got {tuple(a.shape)} and {tuple(b.shape)}"
@@ -76,14 +77,11 @@ def check_same_shape(a: Any, b: Any, names: tuple[str, str]) -> None:
 
 
 def check_broadcastable(x: Array, shape: tuple[int, ...], name: str, target_name: str = "input") -> None:
-    """``x`` must broadcast to ``shape`` without changing ``shape``."""
+    """``x`` must broadcast to ``shape`` without changing ``shape`` (unknown entries pass)."""
     if x is None:
         return
     xs = tuple(x.shape)
-    ok = len(xs) <= len(shape) and all(
-        a == 1 or a == b for a, b in zip(reversed(xs), reversed(shape))
-    )
-    if not ok:
+    if not _broadcasts(xs, tuple(shape)):
         msg = f"`{name}` must broadcast to the shape of `{target_name}` {tuple(shape)}; got shape {xs}"
         raise ValueError(msg)
 
@@ -94,8 +92,9 @@ def check_class_layout(input: Any, target: Any, *, probabilities: bool) -> None:
     if len(shape) == 0:
         msg = "`input` must have a class axis: shape (C,) or (N, C, d1, ..., dK); got a 0-d array"
         raise ValueError(msg)
+    check_known_classes(shape[0 if len(shape) == 1 else 1], "input", shape)
     if probabilities:
-        if tshape != shape:
+        if not shapes_match(tshape, shape):
             msg = (
                 "`target` of class probabilities must have the shape of `input` "
                 f"{shape}; got {tshape}"
@@ -103,7 +102,7 @@ def check_class_layout(input: Any, target: Any, *, probabilities: bool) -> None:
             raise ValueError(msg)
         return
     expected = () if len(shape) == 1 else (shape[0], *shape[2:])
-    if tshape != expected:
+    if not shapes_match(tshape, expected):
         msg = (
             f"`target` of class indices must have shape {expected} for `input` of shape "
             f"{shape} (class axis {0 if len(shape) == 1 else 1} removed); got {tshape}"
@@ -111,10 +110,21 @@ def check_class_layout(input: Any, target: Any, *, probabilities: bool) -> None:
         raise ValueError(msg)
 
 
+def check_known_classes(n_classes: Any, name: str, shape: tuple[Any, ...]) -> None:
+    """The number of classes must be known (other sizes may be ``None`` or ``nan``): it is
+    the range of the class indices and the denominator of label smoothing."""
+    if not known(n_classes):
+        msg = (
+            f"the class axis of `{name}` must have a known length (the number of classes); got "
+            f"shape {shape}. Declare it in the graph input's shape (e.g. ndx.argument(shape=(\"N\", 10), ...))"
+        )
+        raise ValueError(msg)
+
+
 def check_class_weight(weight: Any, n_classes: int) -> None:
     if weight is None:
         return
-    if tuple(weight.shape) != (n_classes,):
+    if not shapes_match(tuple(weight.shape), (n_classes,)):
         msg = f"`weight` must be a 1-d array of one weight per class, shape ({n_classes},); got {tuple(weight.shape)}"
         raise ValueError(msg)
 
@@ -244,9 +254,9 @@ class Checks:
         xp = self.xp
         for ok in self._pending:
             if not _broadcasts(tuple(ok.shape), tuple(loss.shape)):
-                if ok.ndim and loss.ndim and ok.shape[0] == loss.shape[0]:
+                if ok.ndim and loss.ndim and shapes_match((ok.shape[0],), (loss.shape[0],)):
                     ok = xp.all(ok, axis=tuple(range(1, ok.ndim)))
-                    ok = xp.reshape(ok, (-1,) + (1,) * (loss.ndim - 1))
+                    ok = ok[(slice(None),) + (None,) * (loss.ndim - 1)]
                 else:
                     ok = xp.all(ok)
             loss = xp.where(ok, loss, xp.nan)
@@ -289,7 +299,7 @@ class Checks:
         if self.off:
             return x
         rule = rule or ("must hold probabilities in [0, 1]" if upper else "must hold non-negative values")
-        if not self.deferred(x) and math.prod(x.shape) > 0:
+        if not self.deferred(x) and not is_empty(x):
             # readable: two reductions (NaN propagates and fails) instead of boolean temporaries
             lo, hi = min_max(xp, x) if upper else (xp.min(x), None)
             # under jax.jit a closed-over array is concrete but what is computed from it is a tracer
@@ -319,7 +329,7 @@ class Checks:
         if self.off:
             return False
         none_ignored = ignore_index is None or not 0 <= ignore_index < n_classes
-        if none_ignored and not self.deferred(target) and math.prod(target.shape) > 0:
+        if none_ignored and not self.deferred(target) and not is_empty(target):
             lo, hi = min_max(xp, target)
             # under jax.jit a closed-over target is concrete but what is computed from it is a tracer
             if is_concrete(lo, hi) and 0 <= int(lo) and int(hi) < n_classes:
@@ -345,7 +355,10 @@ class Checks:
 
 
 def _broadcasts(shape: tuple[int, ...], to: tuple[int, ...]) -> bool:
-    return len(shape) <= len(to) and all(a in (1, b) for a, b in zip(reversed(shape), reversed(to)))
+    """Whether ``shape`` broadcasts to ``to``; an unknown entry on either side passes."""
+    return len(shape) <= len(to) and all(
+        (known(a) and a == 1) or may_equal(a, b) for a, b in zip(reversed(shape), reversed(to))
+    )
 
 
 def _unravel(index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -407,9 +420,9 @@ def warn_if_probability_rows(checks: Checks, x: Array, axis: int, function: str)
     """
     xp = checks.xp
     n_classes = x.shape[axis]
-    if n_classes < 2 or math.prod(x.shape) == 0 or checks.deferred(x):
+    if checks.deferred(x) or not known(n_classes) or n_classes < 2 or is_empty(x):
         return
-    if axis > 0 and x.shape[0] > 1:
+    if axis > 0 and known(x.shape[0]) and x.shape[0] > 1:
         lowest = xp.min(x[0, ...])  # logits almost always have a negative value: one reduction decides
         if not is_concrete(lowest) or not scalar(lowest) >= 0:
             return  # traced (a constant inside jax.jit), or the first sample has a logit below 0
@@ -420,7 +433,7 @@ def warn_if_probability_rows(checks: Checks, x: Array, axis: int, function: str)
         rows = xp.sum(v, axis=ax)
         return xp.all((v >= 0) & (v <= 1)) & xp.all(xp.abs(rows - 1) <= tol)
 
-    if axis > 0 and x.shape[0] > 1 and not bool(looks_like_probabilities(x[0, ...], axis - 1)):
+    if axis > 0 and known(x.shape[0]) and x.shape[0] > 1 and not bool(looks_like_probabilities(x[0, ...], axis - 1)):
         return  # the first sample has a row of logits
     checks.warn_unless(
         lambda: ~looks_like_probabilities(x, axis), x,

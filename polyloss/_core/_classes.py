@@ -10,7 +10,7 @@ import math
 from typing import NamedTuple
 
 from ._types import Array, Namespace
-from ._xp import device
+from ._xp import device, is_empty, size
 
 __all__ = ["ClassTargets", "as_index", "class_targets", "pick", "class_mask", "class_axis_weight", "take", "unbatch", "n_classes"]
 
@@ -85,8 +85,13 @@ _INT64: dict[type, object] = {}
 
 def take(xp: Namespace, values: Array, index: Array) -> Array:
     """``values[index]`` for a 1-d ``values`` and an index array of any shape."""
-    if math.prod(index.shape) == 0:  # an empty batch: Dask cannot reshape an empty chunked array
+    if is_empty(index):  # an empty batch: Dask cannot reshape an empty chunked array
         return xp.zeros(tuple(index.shape), dtype=values.dtype, device=device(values))
+    if index.ndim == 1:
+        return xp.take(values, index, axis=0)
+    if size(index) is None:  # an unknown shape cannot be reshaped to: select by one-hot
+        classes = xp.arange(values.shape[0], dtype=index.dtype, device=device(index))
+        return xp.sum(xp.where(index[..., None] == classes, values, 0), axis=-1)
     flat = xp.reshape(index, (-1,))
     return xp.reshape(xp.take(values, flat, axis=0), tuple(index.shape))
 
@@ -104,7 +109,7 @@ def class_mask(xp: Namespace, x: Array, index: Array) -> Array:
     """Boolean one-hot mask of ``index`` along the class axis 1 of ``x`` (``x``'s shape)."""
     classes = xp.arange(x.shape[1], dtype=index.dtype, device=device(x))
     classes = xp.reshape(classes, (1, -1) + (1,) * (x.ndim - 2))
-    return xp.expand_dims(index, axis=1) == classes
+    return index[:, None, ...] == classes  # indexing, not expand_dims: Dask reshapes no unknown size
 
 
 def class_axis_weight(xp: Namespace, weight: Array, ndim: int) -> Array:

@@ -12,6 +12,12 @@ at hand (float32 and narrower on torch's CPU and CUDA: float64, see :func:`wide_
 the sum is taken in it instead: no finite sum of float32 terms overflows there and every
 term, subnormals included, is exact -- two operations instead of the scaling's ten, what
 a small call's cost is made of.
+
+
+A shape with unknown entries (``None``: an ndonnx graph input; ``nan``: Dask after
+boolean masking) has no element count in Python: the count of a mean, and the bound of
+the scaling, come from the data then (a sum of ones), so no Python arithmetic runs on an
+unknown size.
 """
 
 from __future__ import annotations
@@ -22,9 +28,9 @@ from typing import Any
 import array_api_compat as compat
 
 from ._types import Array, Namespace
-from ._xp import device
+from ._xp import device, known, size
 
-__all__ = ["REDUCTIONS", "check_reduction", "reduce", "reduce_counted", "scaled_sum", "combine_scaled", "finish_sum", "wide_dtype"]
+__all__ = ["REDUCTIONS", "check_reduction", "reduce", "reduce_counted", "scaled_sum", "combine_scaled", "finish_sum", "n_terms", "wide_dtype"]
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -52,8 +58,22 @@ def wide_dtype(xp: Namespace, x: Array) -> Any:
     return xp.float64 if x.is_floating_point() and x.element_size() <= 4 else None
 
 
-def _size(x: Any) -> int:
-    return math.prod(x.shape)
+
+def n_terms(xp: Namespace, x: Array, *, axis0: bool = False) -> int | Array:
+    """The number of elements of ``x`` (``axis0``: the length of its first axis): an int
+    when the shape says, else a 0-d integer array counted from the data."""
+    if axis0:
+        n = x.shape[0]
+        if known(n):
+            return n
+        if x.ndim > 1:  # one value per row: the rows are counted whatever the other axes hold
+            x = xp.sum(x, axis=tuple(range(1, x.ndim)))
+    else:
+        n = size(x)
+        if n is not None:
+            return n
+    index_dtype = xp.__array_namespace_info__().default_dtypes(device=device(x))["indexing"]
+    return xp.sum(xp.ones_like(x, dtype=index_dtype))
 
 
 def scaled_sum(xp: Any, *arrays: Any) -> tuple[list[Any], Any]:
@@ -65,20 +85,25 @@ def scaled_sum(xp: Any, *arrays: Any) -> tuple[list[Any], Any]:
     ``max``). The same scale applies to every array, so ratios of the sums are unaffected.
     The true sums are ``sums / scale``; divide by ``scale`` last.
     """
-    n = max(_size(a) for a in arrays)
-    if n <= 1:  # one term is its own sum: nothing can overflow
-        return [xp.sum(a) for a in arrays], 1.0
     dtype = arrays[0].dtype
     if not xp.isdtype(dtype, "real floating"):
         return [xp.sum(a) for a in arrays], 1.0
-    s = math.ceil(math.log2(n))
-    limit = xp.finfo(dtype).max * 2.0**-s
+    sizes = [size(a) for a in arrays]
+    one = xp.ones((), dtype=dtype, device=device(arrays[0]))
+    if None in sizes:  # unknown: 2**s > n from the counted elements (exact powers of two)
+        n = xp.astype(n_terms(xp, arrays[sizes.index(None)]), dtype)
+        down = xp.pow(one * 2, -(xp.floor(xp.log2(xp.maximum(n, one))) + 1))
+    else:
+        n = max(sizes)
+        if n <= 1:  # one term is its own sum: nothing can overflow
+            return [xp.sum(a) for a in arrays], 1.0
+        down = one * 2.0 ** -math.ceil(math.log2(n))
+    limit = xp.finfo(dtype).max * down
     big = None
     for a in arrays:
         b = xp.max(xp.abs(a)) > limit  # NaN compares False: NaN terms keep the plain sum (NaN)
         big = b if big is None else big | b
-    one = xp.ones((), dtype=dtype, device=device(arrays[0]))
-    scale = xp.where(big, one * 2.0**-s, one)
+    scale = xp.where(big, down, one)
     return [xp.sum(a * scale) for a in arrays], scale
 
 
@@ -130,20 +155,23 @@ def reduce(loss: Array, reduction: str, *, xp: Namespace, denominator: Array | N
     if reduction == "sum":
         count = 1
     elif reduction == "batchmean":  # kl_div: divide by the size of the first axis; a 0-d loss is its own sum
-        count = loss.shape[0] if loss.ndim else 1
+        count = n_terms(xp, loss, axis0=True) if loss.ndim else 1
     else:
-        count = _size(loss)
-    if count == 0:
+        count = n_terms(xp, loss)
+    if isinstance(count, int) and count == 0:
         return xp.sum(loss) * xp.nan  # 0 * nan: the empty mean, keeping dtype and device
     if wide is not None:  # torch (see wide_dtype): its mean takes the accumulation dtype
         if reduction == "mean":
             total = loss.mean(dtype=wide)
         else:
             total = loss.sum(dtype=wide)
-            total = total if count == 1 else total / count
+            total = total if isinstance(count, int) and count == 1 else total / count
         return xp.astype(total, loss.dtype)
     (total,), scale = scaled_sum(xp, loss)
-    return finish_sum(total, scale, reduction, count)
+    if isinstance(count, int):
+        return finish_sum(total, scale, reduction, count)
+    count = xp.astype(count, total.dtype)  # counted from the data: no term gives NaN, the empty mean
+    return divide_or_nan(xp, total, count if isinstance(scale, float) else count * scale)
 
 
 def reduce_counted(

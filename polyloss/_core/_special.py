@@ -13,9 +13,11 @@ from __future__ import annotations
 import math
 
 from ._types import Array, Namespace
-from ._xp import device
+from ._xp import device, is_empty
 
 __all__ = [
+    "at_least",
+    "at_most",
     "softplus",
     "sigmoid",
     "exp_shifted",
@@ -31,6 +33,19 @@ __all__ = [
 #: (At ``S >= 2``, ``log S`` is within a factor 1.44 of ``log1p``'s error bound.)
 LOG1P_BELOW = 2.0
 
+
+
+def at_least(xp: Namespace, x: Array, lo: float | Array) -> Array:
+    """``clip(x, min=lo)``, NaN kept: a ``where``, which survives what ``clip`` and ``maximum``
+    do not (array-api-compat's Dask ``clip`` broadcasts its bounds to an unknown shape; its
+    torch ``maximum`` with a Python number breaks a ``torch.compile(fullgraph=True)`` graph);
+    the gradient at ``x == lo`` is 1, as ``clip``'s."""
+    return xp.where(x < lo, lo, x)
+
+
+def at_most(xp: Namespace, x: Array, hi: float | Array) -> Array:
+    """``clip(x, max=hi)``, NaN kept (see :func:`at_least`)."""
+    return xp.where(x > hi, hi, x)
 
 def needs_log1p(s: Array) -> Array:
     """Where ``log S`` would round the tail away: ``S < 2``, or NaN (a non-finite maximum)."""
@@ -80,7 +95,7 @@ def lse_parts(xp: Namespace, x: Array, axis: int | tuple[int, ...]) -> tuple[Arr
     instead of rounding to 0. Rows whose maximum is infinite (all ``-inf``, or a
     ``+inf``) are shifted by 0 instead so that no ``inf - inf`` is formed.
     """
-    if math.prod(x.shape) == 0:
+    if is_empty(x):
         # Nothing to reduce (an empty sum is log 0 = -inf), or an empty batch. Decided
         # from the static shape: Dask cannot take the max of an empty array.
         axes = (axis,) if isinstance(axis, int) else axis
@@ -109,7 +124,7 @@ def log_softmax(xp: Namespace, x: Array, axis: int) -> Array:
 
 
 def softmax(xp: Namespace, x: Array, axis: int) -> Array:
-    if math.prod(x.shape) == 0:  # nothing to normalise; NumPy and Dask cannot take the max of an empty axis
+    if is_empty(x):  # nothing to normalise; NumPy and Dask cannot take the max of an empty axis
         return x + 0  # a fresh (empty) array, still on the autograd graph
     e = exp_shifted(xp, x, xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import sys
 from typing import Any
 
@@ -9,7 +11,7 @@ import array_api_compat as compat
 
 from ._types import Array, Namespace
 
-__all__ = ["namespace", "is_concrete", "on_host_eager", "constant_under_trace", "compute_dtype", "to", "finish", "device", "min_max", "scalar"]
+__all__ = ["namespace", "known", "size", "is_empty", "may_equal", "shapes_match", "row_numbers", "is_concrete", "on_host_eager", "constant_under_trace", "compute_dtype", "to", "finish", "device", "min_max", "scalar"]
 
 device = compat.device
 
@@ -36,7 +38,7 @@ def namespace(*, optional: tuple[str, ...] = (), **arrays: Array | None) -> Name
         if not compat.is_array_api_obj(a):
             msg = (
                 f"`{name}` must be an array of an array-API library "
-                f"(NumPy, PyTorch, JAX, CuPy, Dask, array-api-strict); got {_type_name(a)}"
+                f"(NumPy, PyTorch, JAX, CuPy, Dask, array-api-strict, ndonnx); got {_type_name(a)}"
             )
             raise TypeError(msg)
         present[name] = a
@@ -63,6 +65,56 @@ def _plain_torch(torch: Any, arrays: dict[str, Array | None], optional: tuple[st
     return seen
 
 
+# -- shapes with unknown entries ---------------------------------------------------------
+# The standard lets a shape entry be ``None`` (not known until the data is: ndonnx graph
+# inputs); Dask reports ``nan`` after a data-dependent operation (``x[mask]``); traces give
+# symbolic sizes (``jax.export``'s dimension variables, ``torch.compile(dynamic=True)``'s
+# SymInts). Static checks compare only what can be compared, and no Python arithmetic runs
+# on a size that is not a concrete integer.
+
+
+def known(n: Any) -> bool:
+    """Whether the shape entry ``n`` is a concrete size, which Python may compute with: not
+    ``None``, not ``nan``, not a symbolic dimension."""
+    return isinstance(n, numbers.Integral)
+
+
+def size(x: Array) -> int | None:
+    """The number of elements of ``x``; ``None`` when an entry of its shape is not known."""
+    shape = tuple(x.shape)
+    return math.prod(shape) if all(known(n) for n in shape) else None
+
+
+def is_empty(x: Array) -> bool:
+    """Whether ``x`` is known to have no element (a known 0 in its shape)."""
+    return any(known(n) and n == 0 for n in x.shape)
+
+
+def may_equal(a: Any, b: Any) -> bool:
+    """Whether two shape entries may be equal: equal, or one of them ``None`` / ``nan`` (then
+    the data decides). Symbolic sizes compare as their library decides."""
+    return _unknown(a) or _unknown(b) or bool(a == b)
+
+
+def _unknown(n: Any) -> bool:
+    return n is None or (isinstance(n, float) and math.isnan(n))
+
+
+def shapes_match(shape: tuple[Any, ...], expected: tuple[Any, ...]) -> bool:
+    """Whether ``shape`` may equal ``expected``: the same length, and :func:`may_equal` entries."""
+    return len(shape) == len(expected) and all(may_equal(a, b) for a, b in zip(shape, expected))
+
+
+def row_numbers(xp: Namespace, x: Array) -> Array:
+    """``arange(x.shape[0])`` (the indexing dtype), also when that length is unknown: then
+    counted from the data (a cumulative sum of ones)."""
+    index_dtype = xp.__array_namespace_info__().default_dtypes(device=device(x))["indexing"]
+    if known(x.shape[0]):
+        return xp.arange(x.shape[0], dtype=index_dtype, device=device(x))
+    first = x[(slice(None),) + (0,) * (x.ndim - 1)]
+    return xp.cumulative_sum(xp.ones_like(first, dtype=index_dtype)) - 1
+
+
 def _type_name(a: Any) -> str:
     t = type(a)
     return t.__name__ if t.__module__ == "builtins" else f"{t.__module__.split('.')[0]}.{t.__name__}"
@@ -71,8 +123,10 @@ def _type_name(a: Any) -> str:
 def is_concrete(*arrays: Array | None) -> bool:
     """True when the values of every array can be inspected now.
 
-    False for JAX tracers (inside ``jit``/``grad``), Dask arrays (lazy) and
-    PyTorch ``meta`` tensors: data-dependent checks are deferred for those.
+    False for JAX tracers (inside ``jit``/``grad``), Dask arrays (lazy), symbolic
+    ndonnx arrays (graph inputs, and what is computed from them) and PyTorch ``meta``
+    tensors: data-dependent checks are deferred for those. Eager ndonnx arrays (built
+    from values: onnxruntime has computed them) are concrete.
     """
     torch = sys.modules.get("torch")
     for a in arrays:
@@ -88,6 +142,10 @@ def is_concrete(*arrays: Array | None) -> bool:
             if isinstance(a, jax.core.Tracer):
                 return False
             continue  # an eager JAX array has concrete values
+        if compat.is_ndonnx_array(a):
+            if not _has_values(a):
+                return False
+            continue
         if compat.is_lazy_array(a):
             return False
     return True
@@ -121,8 +179,21 @@ def on_host_eager(*arrays: Array | None) -> bool:
             if isinstance(a, jax.core.Tracer) or any(d.platform != "cpu" for d in a.devices()):
                 return False
             continue
+        if compat.is_ndonnx_array(a):
+            if not _has_values(a):
+                return False
+            continue
         if compat.is_cupy_array(a) or compat.is_lazy_array(a):
             return False
+    return True
+
+
+def _has_values(a: Array) -> bool:
+    """Whether an ndonnx array carries values (eager) rather than only a graph (symbolic)."""
+    try:
+        a.unwrap_numpy()
+    except ValueError:
+        return False
     return True
 
 

@@ -49,6 +49,7 @@ import array_api_compat as compat
 
 from .._core._config import get_option
 from .._core._types import Array, Namespace
+from .._core._xp import size
 from . import _generic
 from ._blocked import by_row_blocks
 from ._native import Native
@@ -166,4 +167,6 @@ def call(name: str, xp: Namespace, *args: Array | float | None, reads: bool) -> 
 
 
 def _nbytes(xp: Namespace, x: Array) -> int:
-    return math.prod(x.shape) * (xp.finfo(x.dtype).bits // 8)
+    """The bytes of ``x``; 0 when its size is unknown (rows that cannot be counted are one block)."""
+    n = size(x)
+    return 0 if n is None else n * (xp.finfo(x.dtype).bits // 8)

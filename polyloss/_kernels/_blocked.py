@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Iterator
 
 from .._core._types import Array, Namespace
+from .._core._xp import known
 
 __all__ = ["BLOCK_ELEMENTS", "by_row_blocks", "row_slices", "rows_of"]
 
@@ -22,7 +23,11 @@ BLOCK_ELEMENTS = 1 << 22
 
 def row_slices(n: int, per_row: int, block_elements: int) -> Iterator[slice]:
     """Consecutive slices of ``range(n)``, each of at most ``block_elements`` elements
-    (``per_row`` per row) and at least one row. Every blocked kernel walks these."""
+    (``per_row`` per row) and at least one row. Every blocked kernel walks these. An
+    unknown ``n`` (``None``, or Dask's ``nan``) is one block of every row."""
+    if not known(n):
+        yield slice(None)
+        return
     step = max(1, block_elements // max(1, per_row))
     for i in range(0, n, step):
         yield slice(i, min(i + step, n))

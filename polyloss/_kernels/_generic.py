@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .._core._classes import class_axis_weight, pick
 from .._core._xp import device
-from .._core._special import lse_parts, softplus
+from .._core._special import at_least, lse_parts, softplus
 from .._core._types import Array, Namespace
 from ._blocked import row_slices
 
@@ -80,8 +80,8 @@ def binary_cross_entropy(p: Array, y: Array, weight: Array | None, *, xp: Namesp
     # the clamp of each log at -100, without evaluating log(0) (NumPy would warn):
     # log p at p = 0 and log(1 - p) = log1p(-p) (exact for small p) at p = 1 are -100.
     has_p, has_q = p > 0, p < 1
-    log_p = xp.clip(xp.where(has_p, xp.log(xp.where(has_p, p, 1)), -100.0), min=-100.0)
-    log_q = xp.clip(xp.where(has_q, xp.log1p(-xp.where(has_q, p, 0)), -100.0), min=-100.0)
+    log_p = at_least(xp, xp.where(has_p, xp.log(xp.where(has_p, p, 1)), -100.0), -100.0)
+    log_q = at_least(xp, xp.where(has_q, xp.log1p(-xp.where(has_q, p, 0)), -100.0), -100.0)
     loss = -(y * log_p + (1 - y) * log_q)
     return loss if weight is None else loss * weight
 

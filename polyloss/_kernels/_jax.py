@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 
 from .._core._special import lse_parts, needs_log1p
+from .._core._xp import size
 from ._native import Native
 
 __all__ = ["KERNELS"]
@@ -170,7 +171,9 @@ def _backward(res, g, eps):
 
 
 KERNELS = {
-    "cross_entropy_indices": Native(  # jit-compiled: never reads a value on the host
-        cross_entropy_indices, sync_free=True, applies=lambda x, t, w_t, w, eps: x.ndim == 2 and x.shape[0] > 0 and x.shape[1] > 0
+    "cross_entropy_indices": Native(  # jit-compiled: never reads a value on the host; its blocks
+        # need concrete sizes (a symbolic batch of jax.export runs the generic kernel)
+        cross_entropy_indices, sync_free=True,
+        applies=lambda x, t, w_t, w, eps: x.ndim == 2 and size(x) is not None and x.shape[0] > 0 and x.shape[1] > 0,
     ),
 }

@@ -22,6 +22,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._core._xp import size
 from ._jax import _lse
 from ._native import Native
 
@@ -126,4 +127,8 @@ def _compiled(eps: float, has_bias: bool):
     return jax.jit(loss)
 
 
-KERNELS = {"linear_cross_entropy": Native(linear_cross_entropy, sync_free=True)}  # jit-compiled: no host read
+KERNELS = {
+    # jit-compiled: no host read; its blocks need a concrete number of rows (a symbolic batch
+    # of jax.export runs the generic kernel)
+    "linear_cross_entropy": Native(linear_cross_entropy, sync_free=True, applies=lambda h, *rest: size(h) is not None),
+}

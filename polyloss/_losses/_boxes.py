@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 from .._core._checks import Checks, check_in_range, check_real_floating, check_same_shape
-from .._core._reduction import check_reduction, reduce
+from .._core._reduction import check_reduction, n_terms, reduce
+from .._core._special import at_least
 from .._core._types import Array
-from .._core._xp import compute_dtype, finish, namespace, to
+from .._core._xp import compute_dtype, finish, is_empty, namespace, size, to
 
 __all__ = ["generalized_box_iou_loss"]
 
@@ -121,10 +122,10 @@ def generalized_box_iou_loss(
     overlap = (wi > 0) & (hi > 0)  # torchvision: touching boxes have I = 0
     inter = xp.where(overlap, wi * hi, 0)
     # how far each box sticks out of the other along x and y (0 if it does not)
-    ax = xp.clip(x2 - x2g, min=0) + xp.clip(x1g - x1, min=0)
-    ay = xp.clip(y2 - y2g, min=0) + xp.clip(y1g - y1, min=0)
-    bx = xp.clip(x2g - x2, min=0) + xp.clip(x1 - x1g, min=0)
-    by = xp.clip(y2g - y2, min=0) + xp.clip(y1 - y1g, min=0)
+    ax = at_least(xp, x2 - x2g, 0) + at_least(xp, x1g - x1, 0)
+    ay = at_least(xp, y2 - y2g, 0) + at_least(xp, y1g - y1, 0)
+    bx = at_least(xp, x2g - x2, 0) + at_least(xp, x1 - x1g, 0)
+    by = at_least(xp, y2g - y2, 0) + at_least(xp, y1 - y1g, 0)
     # |A| - I = w1 h1 - wi hi = (w1 - wi) h1 + wi (h1 - hi), with w1 - wi = ax, h1 - hi = ay
     a_only = xp.where(overlap, ax * h1 + wi * ay, w1 * h1)
     b_only = xp.where(overlap, bx * h2 + wi * by, w2 * h2)
@@ -139,6 +140,9 @@ def generalized_box_iou_loss(
     loss = xp.where(den_u == 0, xp.nan, loss)  # 0 / 0, as torchvision with eps = 0
     loss = loss + c_gap / xp.where(den_c == 0, xp.ones_like(den_c), den_c)
     loss = checks.result(loss)  # lazy boxes with x2 < x1 or y2 < y1: NaN
-    if reduction == "mean" and math.prod(loss.shape) == 0:
+    if reduction == "mean" and is_empty(loss):
         return finish(xp, xp.sum(loss), dtype)  # torchvision: the mean over no boxes is 0
-    return finish(xp, reduce(loss, reduction, xp=xp), dtype)
+    out = reduce(loss, reduction, xp=xp)
+    if reduction == "mean" and size(loss) is None:  # an unknown number of boxes, maybe none
+        out = xp.where(n_terms(xp, loss) == 0, 0, out)
+    return finish(xp, out, dtype)

@@ -7,10 +7,11 @@ import struct
 from fractions import Fraction
 from typing import Any
 
-from .._core._checks import Checks, _dtype_name, check_in_range, check_integer, check_real_floating
+from .._core._checks import Checks, _dtype_name, check_in_range, check_integer, check_known_classes, check_real_floating
 from .._core._classes import class_mask
 from .._core._types import Array
-from .._core._xp import compute_dtype, constant_under_trace, device, finish, namespace, to
+from .._core._reduction import n_terms
+from .._core._xp import compute_dtype, constant_under_trace, device, finish, is_empty, known, namespace, shapes_match, to
 
 __all__ = ["class_weights", "expected_calibration_error", "fit_temperature"]
 
@@ -101,7 +102,7 @@ def class_weights(
     if not xp.isdtype(counts.dtype, ("integral", "real floating")):
         msg = f"`counts` must be a real array of class counts; got dtype {_dtype_name(counts)}"
         raise TypeError(msg)
-    if counts.ndim != 1 or counts.shape[0] == 0:
+    if counts.ndim != 1 or is_empty(counts):
         msg = f"`counts` must be a non-empty 1-d array of one count per class; got shape {tuple(counts.shape)}"
         raise ValueError(msg)
     floating = xp.isdtype(counts.dtype, "real floating")
@@ -116,7 +117,9 @@ def class_weights(
     n_c = xp.astype(counts, work)
     if unchecked is not None:  # lazy counts: compute on a valid stand-in (poisoned by checks.result)
         n_c = xp.where(unchecked, n_c, xp.ones_like(n_c))
-    n_classes = counts.shape[0]
+    n_classes = n_terms(xp, n_c)  # from the data when the number of classes is unknown
+    if not isinstance(n_classes, int):
+        n_classes = xp.astype(n_classes, work)
 
     if strategy == "effective_number":
         if beta == 0:
@@ -138,9 +141,10 @@ def _check_probs_labels(xp: Any, x: Any, labels: Any, x_name: str) -> None:
     if x.ndim != 2:
         msg = f"`{x_name}` must have shape (N, C); got {tuple(x.shape)}"
         raise ValueError(msg)
-    if tuple(labels.shape) != (x.shape[0],):
+    if not shapes_match(tuple(labels.shape), (x.shape[0],)):
         msg = f"`labels` must have shape ({x.shape[0]},) for `{x_name}` of shape {tuple(x.shape)}; got {tuple(labels.shape)}"
         raise ValueError(msg)
+    check_known_classes(x.shape[1], x_name, tuple(x.shape))
     if x.shape[1] == 0:
         msg = f"`{x_name}` must have at least one class; got shape {tuple(x.shape)}"
         raise ValueError(msg)
@@ -251,7 +255,7 @@ def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 
     checks.class_indices(labels, n_classes, name="labels")
     dtype = probs.dtype
     work = compute_dtype(xp, dtype)
-    if n == 0:  # no samples: 0/0, decided from the static shape (Dask cannot max an empty array)
+    if known(n) and n == 0:  # no samples: 0/0, decided from the static shape (Dask cannot max an empty array)
         return finish(xp, xp.full((), xp.nan, dtype=work, device=device(probs)), dtype)
     p = to(xp, probs, work)
     conf = xp.max(p, axis=1)
@@ -263,12 +267,13 @@ def expected_calibration_error(probs: Array, labels: Array, /, *, n_bins: int = 
         b = xp.zeros_like(conf)
     else:
         edges = xp.asarray(_bin_edges(n_bins, xp.finfo(work).bits), dtype=work, device=device(p))
-        above = xp.reshape(conf, (-1, 1)) > xp.reshape(edges, (1, -1))
+        above = conf[:, None] > edges[None, :]
         b = xp.sum(xp.astype(above, work), axis=1)
     bins = xp.arange(n_bins, dtype=work, device=device(p))
-    member = xp.reshape(b, (-1, 1)) == xp.reshape(bins, (1, -1))  # (N, B) one-hot
-    gap = xp.sum(xp.where(member, xp.reshape(correct - conf, (-1, 1)), 0), axis=0)
-    ece = xp.sum(xp.abs(gap)) / n
+    member = b[:, None] == bins[None, :]  # (N, B) one-hot
+    gap = xp.sum(xp.where(member, (correct - conf)[:, None], 0), axis=0)
+    n = n_terms(xp, conf)  # from the data when the batch size is unknown
+    ece = xp.sum(xp.abs(gap)) / (n if isinstance(n, int) else xp.astype(n, work))
     return finish(xp, checks.result(ece), dtype)  # lazy input with invalid values: NaN
 
 

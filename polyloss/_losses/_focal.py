@@ -8,7 +8,7 @@ from typing import Any
 from .._core._checks import Checks, check_in_range, check_real_floating, check_same_shape
 from .._core._classes import class_mask, pick, unbatch
 from .._core._reduction import check_reduction, reduce, reduce_counted
-from .._core._special import lse_parts, softplus
+from .._core._special import at_least, lse_parts, softplus
 from .._core._types import Array
 from .._core._xp import compute_dtype, finish, namespace, to
 from .._kernels import call
@@ -38,7 +38,7 @@ def _modulating(xp: Any, log_1m_pt: Any, gamma: float, one_minus_pt: Any = None)
     if gamma == 0:  # a Python option, not array data
         return None
     floor = max(-_UNDERFLOW / gamma, -float(xp.finfo(log_1m_pt.dtype).max))
-    factor = xp.exp(gamma * xp.clip(log_1m_pt, min=floor))
+    factor = xp.exp(gamma * at_least(xp, log_1m_pt, floor))
     if one_minus_pt is None:
         return factor
     normal = one_minus_pt >= float(xp.finfo(log_1m_pt.dtype).smallest_normal)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from .._core._checks import Checks, check_in_range, check_integer, check_real_floating
+from .._core._checks import Checks, check_in_range, check_integer, check_known_classes, check_real_floating
 from .._core._classes import class_targets
 from .._core._reduction import check_reduction, reduce_counted
 from .._core._types import Array, Namespace
-from .._core._xp import compute_dtype, device, finish, namespace, to
+from .._core._xp import compute_dtype, device, finish, known, namespace, shapes_match, to
 from .._kernels import call
 
 __all__ = ["linear_cross_entropy"]
@@ -95,12 +95,15 @@ def linear_cross_entropy(
     V, dtype = _check_linear_call(xp, input, weight, target, bias, ignore_index, reduction)
     eps = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
     checks = Checks(xp, value_checks)
-    every_counts = checks.class_indices(target, V, ignore_index)
-    work = compute_dtype(xp, dtype)
     lead = tuple(input.shape[:-1])
-    n = math.prod(lead)
+    n = math.prod(lead) if all(known(s) for s in lead) else None  # rows; None: unknown
+    rows = _reshape(xp, target, (n,))
+    # checked as given (an error names the position in `target`), or, with an unknown number
+    # of rows, as rows: a deferred check then poisons exactly its row of the per-row loss
+    every_counts = checks.class_indices(target if n is not None else rows, V, ignore_index)
+    work = compute_dtype(xp, dtype)
     h, w, b = (to(xp, a, work) for a in (_reshape(xp, input, (n, input.shape[-1])), weight, bias))
-    t = class_targets(xp, _reshape(xp, target, (n,)), V, None, ignore_index, every_counts=every_counts, dtype=work)
+    t = class_targets(xp, rows, V, None, ignore_index, every_counts=every_counts, dtype=work)
     # each row's weight: None when every target counts (the kernels take 1), else 0 where ignored
     w_t = None if t.counted is None else t.weight
     reads = checks.reads(h, w, b, t.index)
@@ -111,12 +114,22 @@ def linear_cross_entropy(
     return finish(xp, out, dtype)
 
 
-def _reshape(xp: Namespace, x: Array, shape: tuple[int, ...]) -> Array:
-    """``reshape``, also for an empty array (which Dask cannot reshape when it is chunked)."""
-    if math.prod(shape) == 0:
-        # zeros of the shape, still on the autograd graph of x (the sum of nothing is 0)
-        return xp.zeros(shape, dtype=x.dtype, device=device(x)) + xp.sum(x)
-    return xp.reshape(x, shape)
+def _reshape(xp: Namespace, x: Array, shape: tuple[int | None, ...]) -> Array:
+    """``reshape`` to ``shape``, also for an empty array (which Dask cannot reshape when it is
+    chunked) and for one unknown entry (``None``: the rest of the elements); ``x`` itself
+    when its shape may be ``shape`` already."""
+    unknown = [i for i, s in enumerate(shape) if not known(s)]
+    if not unknown:
+        if math.prod(shape) == 0:
+            # zeros of the shape, still on the autograd graph of x (the sum of nothing is 0)
+            return xp.zeros(shape, dtype=x.dtype, device=device(x)) + xp.sum(x)
+        return xp.reshape(x, shape)
+    if x.ndim == len(shape) and shapes_match(tuple(x.shape), shape):
+        return x
+    if len(unknown) > 1:
+        msg = f"cannot reshape an array of shape {tuple(x.shape)} to {shape}: more than one unknown size"
+        raise ValueError(msg)
+    return xp.reshape(x, tuple(-1 if i in unknown else s for i, s in enumerate(shape)))
 
 
 def _check_linear_call(xp, input, weight, target, bias, ignore_index, reduction):
@@ -132,14 +145,15 @@ def _check_linear_call(xp, input, weight, target, bias, ignore_index, reduction)
     if len(shape) == 0:
         msg = "`input` must have a hidden axis: shape (..., H); got a 0-d array"
         raise ValueError(msg)
-    if len(wshape) != 2 or wshape[1] != shape[-1]:
+    if len(wshape) != 2 or not shapes_match(wshape[1:], shape[-1:]):
         msg = f"`weight` must have shape (V, H) with H = {shape[-1]} (the last axis of `input` {shape}); got {wshape}"
         raise ValueError(msg)
     V = wshape[0]
-    if bias is not None and tuple(bias.shape) != (V,):
+    check_known_classes(V, "weight", wshape)
+    if bias is not None and not shapes_match(tuple(bias.shape), (V,)):
         msg = f"`bias` must have shape ({V},) (one per row of `weight` {wshape}); got {tuple(bias.shape)}"
         raise ValueError(msg)
-    if tuple(target.shape) != shape[:-1]:
+    if not shapes_match(tuple(target.shape), shape[:-1]):
         msg = (
             f"`target` must have shape {shape[:-1]} (the shape of `input` {shape} without its "
             f"last axis); got {tuple(target.shape)}"

@@ -7,9 +7,9 @@ from typing import Any
 
 from .._core._checks import Checks, _dtype_name, check_in_range, check_real_floating, check_same_shape
 from .._core._reduction import check_reduction, reduce
-from .._core._special import lse_parts
+from .._core._special import at_least, at_most, lse_parts
 from .._core._types import Array
-from .._core._xp import compute_dtype, device, finish, namespace, to
+from .._core._xp import compute_dtype, device, finish, is_empty, namespace, row_numbers, shapes_match, to
 
 __all__ = [
     "cosine_embedding_loss",
@@ -51,7 +51,7 @@ def _scaled(xp: Any, x: Any) -> tuple[Any, Any]:
 
     Squares of ``a`` neither overflow nor underflow, whatever the magnitude of ``x``.
     """
-    if math.prod(x.shape) == 0:  # an empty batch: Dask cannot take the max of an empty array
+    if is_empty(x):  # an empty batch: Dask cannot take the max of an empty array
         s = xp.zeros((*x.shape[:-1], 1), dtype=x.dtype, device=device(x))
     else:
         s = xp.max(xp.abs(x), axis=-1, keepdims=True)
@@ -95,7 +95,7 @@ def _eps_ratio(xp: Any, s: Any, r: Any) -> tuple[Any, Any]:
     """
     c = math.sqrt(_COSINE_EPS)
     big = s >= c
-    k = xp.clip(s, max=c) / xp.clip(s, min=c)  # c / s when big, s / c otherwise; in [0, 1]
+    k = at_most(xp, s, c) / at_least(xp, s, c)  # c / s when big, s / c otherwise; in [0, 1]
     v = k / xp.where(big, r, xp.ones_like(r))  # r >= 1 when big (the row is non-zero)
     w = xp.sqrt(1 + v * v)
     t = xp.where(big, xp.zeros_like(k), r * k)
@@ -210,7 +210,7 @@ def triplet_margin_loss(
     d_neg = _pnorm(xp, (a - neg) + eps, p)
     if swap:
         d_neg = xp.minimum(d_neg, _pnorm(xp, (pos - neg) + eps, p))
-    loss = xp.clip(margin + d_pos - d_neg, min=0)
+    loss = at_least(xp, margin + d_pos - d_neg, 0)
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
 
@@ -292,7 +292,7 @@ def cosine_embedding_loss(
         msg = f"`x1` and `x2` must have shape (N, D) or (D,); got {tuple(x1.shape)}"
         raise ValueError(msg)
     _check_features(x1, "x1")
-    if tuple(y.shape) != tuple(x1.shape[:-1]):
+    if not shapes_match(tuple(y.shape), tuple(x1.shape[:-1])):
         msg = f"`y` must have shape {tuple(x1.shape[:-1])} for inputs of shape {tuple(x1.shape)}; got {tuple(y.shape)}"
         raise ValueError(msg)
     checks = Checks(xp, value_checks)
@@ -311,7 +311,7 @@ def cosine_embedding_loss(
     cos = (rho1 * rho2) * xp.sum(u * v, axis=-1)
     # cos - m, taken as (1 - m) - (1 - cos) near cos = 1 so that it keeps its accuracy there
     above = xp.where(cos > 0.5, (1 - margin) - one_minus_cos, cos - margin)
-    loss = xp.where(y == 1, one_minus_cos, xp.clip(above, min=0))
+    loss = xp.where(y == 1, one_minus_cos, at_least(xp, above, 0))
     loss = checks.result(loss)  # lazy y with a value other than +-1: NaN
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
@@ -375,7 +375,7 @@ def margin_ranking_loss(
     dtype, work = _work_dtype(xp, x1, x2)
     a, b = to(xp, x1, work), to(xp, x2, work)
     # -y (x1 - x2) for y in {1, -1}, one rounding: x2 - x1 or x1 - x2
-    loss = xp.clip(xp.where(y == 1, b - a, a - b) + margin, min=0)
+    loss = at_least(xp, xp.where(y == 1, b - a, a - b) + margin, 0)
     loss = checks.result(loss)  # lazy y with a value other than +-1: NaN
     return finish(xp, reduce(loss, reduction, xp=xp), dtype)
 
@@ -471,7 +471,7 @@ def info_nce(
     n, dim = query.shape
     if negatives is not None:
         shape = tuple(negatives.shape)
-        ok = (len(shape) == 2 and shape[1] == dim) or (len(shape) == 3 and shape[0] == n and shape[2] == dim)
+        ok = (len(shape) == 2 and shapes_match(shape[1:], (dim,))) or (len(shape) == 3 and shapes_match(shape[::2], (n, dim)))
         if not ok:
             msg = f"`negatives` must have shape (M, {dim}) or ({n}, M, {dim}) for `query` of shape {(n, dim)}; got {shape}"
             raise ValueError(msg)
@@ -485,8 +485,8 @@ def info_nce(
         logits = xp.matmul(q, xp.permute_dims(pos, (1, 0))) / tau
         # the positive logit is read from the same matrix, so that when it is the
         # maximum, m - x_pos is exactly 0 and only the tiny log1p tail remains
-        idx = xp.arange(n, device=device(logits))
-        diag = xp.reshape(idx, (-1, 1)) == xp.reshape(idx, (1, -1))
+        idx = row_numbers(xp, q)
+        diag = idx[:, None] == idx[None, :]
         x_pos = xp.sum(xp.where(diag, logits, xp.zeros_like(logits)), axis=1)
     else:
         neg, _, _ = _unit(xp, to(xp, negatives, work))
@@ -494,8 +494,8 @@ def info_nce(
         if neg.ndim == 2:
             x_neg = xp.matmul(q, xp.permute_dims(neg, (1, 0))) / tau
         else:
-            x_neg = xp.sum(xp.expand_dims(q, axis=1) * neg, axis=2) / tau
-        logits = xp.concat([xp.reshape(x_pos, (-1, 1)), x_neg], axis=1)
+            x_neg = xp.sum(q[:, None, :] * neg, axis=2) / tau
+        logits = xp.concat([x_pos[:, None], x_neg], axis=1)
     m, tail = lse_parts(xp, logits, 1)
     # -log softmax(logits)_pos = (m - x_pos) + log1p(sum_{j != j*} exp(x_j - m))
     loss = (xp.squeeze(m, axis=1) - x_pos) + xp.squeeze(tail, axis=1)
