@@ -768,7 +768,7 @@ def test_dask_local_cluster(dk):
     # second and is reliable on small CI machines; the tasks still go through the
     # distributed scheduler. (processes=True works too, with ~5 s more start-up.)
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):
         rng = da.random.default_rng(2026)

@@ -430,7 +430,7 @@ def test_dask_local_cluster():
     import dask.array as da
 
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
         rng = da.random.default_rng(2026)
