@@ -52,10 +52,19 @@ NOT_ARRAY_FUNCTIONS = {
 }
 
 
+def _not_selected(name: str) -> str:
+    return f"{name} is not a selected backend (POLYLOSS_BACKEND) or not installed"
+
+
 def needs(name: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(
-        name not in SELECTED, reason=f"{name} is not a selected backend (POLYLOSS_BACKEND) or not installed"
-    )
+    return pytest.mark.skipif(name not in SELECTED, reason=_not_selected(name))
+
+
+def selected_backend(name: str) -> Any:
+    """The backend ``name`` for a fixture; the test skips where it is not selected."""
+    if name not in SELECTED:
+        pytest.skip(_not_selected(name))
+    return make_backend(name)
 
 
 # -- the call table --------------------------------------------------------------------------
@@ -691,9 +700,7 @@ def _raising_scheduler(dsk: Any, keys: Any, **kwargs: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def dk():
-    if "dask" not in SELECTED:
-        pytest.skip("dask is not a selected backend (POLYLOSS_BACKEND) or not installed")
-    return make_backend("dask")
+    return selected_backend("dask")
 
 
 @pytest.mark.parametrize("name", PUBLIC)
@@ -855,9 +862,7 @@ def test_dask_unknown_sizes(dk, name):
 
 @pytest.fixture(scope="module")
 def nx():
-    if "ndonnx" not in SELECTED:
-        pytest.skip("ndonnx is not a selected backend (POLYLOSS_BACKEND) or not installed")
-    return make_backend("ndonnx")
+    return selected_backend("ndonnx")
 
 
 @pytest.mark.parametrize("name", PUBLIC)
