@@ -221,9 +221,13 @@ def _call(name, policy=None, **extra):
 
 @needs_torch
 def test_sync_counter_sees_syncs():
-    """The counter is not blind: "raise" reads values (2 reductions, 2 bools at least)."""
+    """The counter is not blind: "raise" reads values, as floats in torch's express lane
+    (the loss it computes) and as reductions and bools in the full path."""
     fn, args, kwargs = _call("cross_entropy", "raise")
     with CountSyncs() as mode:
+        fn(*args, **kwargs)
+    assert "__float__" in mode.calls, mode.calls
+    with pl.options(fast_paths=False), CountSyncs() as mode:
         fn(*args, **kwargs)
     assert len(mode.calls) >= 3, mode.calls
 

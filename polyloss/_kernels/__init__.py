@@ -37,6 +37,12 @@ applies to the arguments (its ``applies`` predicate: e.g. eager torch, plain nda
 kernel, mapped over row blocks (:func:`~polyloss._kernels._blocked.by_row_blocks`) when
 the input exceeds :data:`BLOCK_BYTES_GENERIC` on a backend without a native kernel.
 Native modules are imported only when their library's arrays are seen.
+
+:func:`express` returns a backend's *express lane* for a public function: the commonest
+small calls of it, whole (arguments to result), in a handful of the library's operations,
+where the full path's Python and its many tiny operations are most of the cost. A lane
+declines (returns ``None``) anything it does not handle, and the full path runs; see
+:mod:`polyloss._kernels._torch_express`, the only one today.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ from . import _generic
 from ._blocked import by_row_blocks
 from ._native import Native
 
-__all__ = ["Native", "select", "call", "enabled", "BLOCK_BYTES_GENERIC"]
+__all__ = ["Native", "select", "call", "express", "enabled", "BLOCK_BYTES_GENERIC"]
 
 #: Inputs larger than this take the generic kernel in row blocks on backends without a
 #: native kernel (array-api-strict, CuPy, ...). Dask is already chunked.
@@ -76,6 +82,12 @@ def _torch_kernels() -> tuple[dict[str, Native], ...]:
     return _torch.KERNELS, _linear_cross_entropy_torch.KERNELS
 
 
+def _torch_lanes() -> dict[str, Callable[..., Array | None]]:
+    from . import _torch_express
+
+    return _torch_express.EXPRESS
+
+
 def _numpy_kernels() -> tuple[dict[str, Native], ...]:
     from . import _linear_cross_entropy_numpy, _numpy
 
@@ -95,6 +107,12 @@ NATIVE_MODULES: dict[str, Callable[[], tuple[dict[str, Native], ...]]] = {
     "torch": _torch_kernels,
     "numpy": _numpy_kernels,
     "jax": _jax_kernels,
+}
+
+
+#: Each backend's express lanes (:func:`express`), loaded like :data:`NATIVE_MODULES`.
+EXPRESS_MODULES: dict[str, Callable[[], dict[str, Callable[..., Array | None]]]] = {
+    "torch": _torch_lanes,
 }
 
 
@@ -157,6 +175,22 @@ def select(name: str, xp: Namespace, *args: Array | float | None, reads: bool, c
     if on and backend is None and per_row and _nbytes(xp, args[0]) > BLOCK_BYTES_GENERIC:
         return Kernel(by_row_blocks(fn, per_row, xp))
     return Kernel(fn)
+
+
+#: The express lanes by array type, once looked up (``{}``: a type without lanes).
+_EXPRESS: dict[type, dict[str, Callable[..., Array | None]]] = {}
+
+
+def express(name: str, array: object) -> Callable[..., Array | None] | None:
+    """The express lane of public function ``name`` for ``array``'s library, or ``None``
+    (none registered, or ``polyloss.options(fast_paths=False)``). The lane itself decides
+    whether it takes a call (it returns ``None`` where it does not)."""
+    lanes = _EXPRESS.get(type(array))
+    if lanes is None:
+        backend = _backend(compat.array_namespace(array)) if compat.is_array_api_obj(array) else None
+        lanes = _EXPRESS[type(array)] = EXPRESS_MODULES[backend]() if backend in EXPRESS_MODULES else {}
+    lane = lanes.get(name)
+    return lane if lane is not None and enabled() else None
 
 
 def call(name: str, xp: Namespace, *args: Array | float | None, reads: bool) -> Array:

@@ -5,7 +5,7 @@ the host). Where it may, a flag per block is read to skip the corrections below 
 position needs them; where it may not (``value_checks="defer"``, accelerators), the
 corrected values are computed for every position and chosen with ``torch.where``: no
 host sync, the same values. Small inputs take lean paths (:func:`_lean`,
-:func:`_bce_logits_lean`): there the cost is the number of operations, not the passes.
+:func:`bce_logits_lean`): there the cost is the number of operations, not the passes.
 
 Cross entropy runs torch's ``log_softmax`` kernel block by block (rows of
 :data:`BLOCK_ELEMENTS` elements at most: the temporaries stay in cache and no N x C
@@ -49,7 +49,7 @@ from . import _generic
 from ._native import Native
 from ._blocked import row_slices, rows_of
 
-__all__ = ["KERNELS"]
+__all__ = ["KERNELS", "LEAN_ELEMENTS", "LEAN_BINARY_ELEMENTS", "lean_target_loss", "bce_logits_lean"]
 
 #: Elements per block (16 MB of float32): fits the last-level cache, stays below
 #: glibc's mmap threshold (no page faults on reuse) and keeps the number of kernel
@@ -296,21 +296,39 @@ def _lean(x: Any, target: Any, w_t: Any, reads: bool) -> Any:
     ``log1p(sum_{j != t} exp(x_j - x_t))`` (:func:`_tail_of_others`) -- every term at most 1
     when the target is the argmax, and the generic conventions (inf, NaN) where the row is
     not finite. ``reads``: one host read of the smallest loss tells whether any position
-    needs that; only those rows are recomputed, and torch's autograd differentiates both
-    (exact: elsewhere ``p_t < 1/2``, so ``p_t - 1`` does not cancel; in the recomputed rows
-    the target's derivative is ``-R / (1 + R)``). Otherwise every position is computed both
+    needs that (:func:`lean_target_loss`). Otherwise every position is computed both
     ways and ``where`` chooses, on the device: :class:`_CrossEntropyLean`.
     """
     if reads:
-        nll = F.nll_loss(torch.log_softmax(x, 1), target, reduction="none")  # -y_t; every target is a class
-        if not bool(nll.detach().amin() >= LN2):  # NaN too
-            flag = ~(nll.detach() >= LN2)
-            rows = x.movedim(1, -1)[flag]  # (P, C)
-            nll = nll.index_put((flag,), _tail_of_others(rows, target[flag].unsqueeze(1)))
-        return nll * w_t
+        return lean_target_loss(x, target)[0] * w_t
     if x.requires_grad and torch.is_grad_enabled():
         return _CrossEntropyLean.apply(x, target, w_t)
     return _lean_nll(x, target)[1] * w_t
+
+
+def lean_target_loss(x: Any, target: Any, ignore_index: int = -100) -> tuple[Any, float, float]:
+    """``(LSE(x) - x_t, smallest, largest)`` along dim 1 after one host read, 0 where the
+    target is ``ignore_index``; ``smallest`` and ``largest``: the extremes of torch's losses,
+    that read. From a smallest of log 2 up no position was ignored (its loss is 0) and none
+    needed the correction of :func:`_lean`.
+
+    torch checks the targets: an ``IndexError`` for a class outside [0, C - 1] that is not
+    ``ignore_index``. Where some position needs the correction, :func:`_tail_of_others` is
+    evaluated on every row -- the rows that keep torch's value replaced by zeros first, so
+    that no ``exp`` of theirs overflows into the gradient -- and ``where`` chooses: a few more
+    operations, and none of the synchronising index operations of a selection of rows.
+    torch's autograd differentiates both (exact: elsewhere ``p_t < 1/2``, so ``p_t - 1`` does
+    not cancel; in the recomputed rows the target's derivative is ``-R / (1 + R)``).
+    """
+    nll = F.cross_entropy(x, target, ignore_index=ignore_index, reduction="none")
+    smallest, largest = map(float, nll.detach().aminmax())
+    if smallest >= LN2:  # NaN compares False
+        return nll, smallest, largest
+    counted = target != ignore_index
+    flag = ~(nll.detach() >= LN2) & counted
+    rows = torch.where(flag.unsqueeze(1), x, 0)
+    t1 = torch.where(counted, target, 0).unsqueeze(1)
+    return torch.where(flag, _tail_of_others(rows, t1), nll), smallest, largest
 
 
 def _lean_nll(x: Any, target: Any) -> tuple[Any, Any]:
@@ -563,13 +581,13 @@ class _BCEWithLogits(torch.autograd.Function):
 
 
 #: BCE-with-logits inputs of at most this many elements take the lean formula
-#: (:func:`_bce_logits_lean`): a handful of operations instead of the blocks' passes.
+#: (:func:`bce_logits_lean`): a handful of operations instead of the blocks' passes.
 LEAN_BINARY_ELEMENTS = 1 << 12
 #: ``softplus(t) = t`` beyond this: ``log1p(exp(-t)) < 5e-18 t`` is below half a float64 ulp.
-_SOFTPLUS_THRESHOLD = 40.0
+SOFTPLUS_THRESHOLD = 40.0
 
 
-def _bce_logits_lean(z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str) -> Any:
+def bce_logits_lean(z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str) -> Any:
     """``lerp(softplus(z), p softplus(-z), y)`` weighted and reduced, differentiated by autograd.
 
     torch's ``softplus`` keeps subnormal results (``z = -88.8`` gives 2.72e-39) and is
@@ -577,10 +595,10 @@ def _bce_logits_lean(z: Any, y: Any, weight: Any, pos_weight: Any, reduction: st
     cancelling. No host read: the small inputs' path, and every input's where values may
     not be read (the blocks' range test reads a flag).
     """
-    neg = F.softplus(-z, threshold=_SOFTPLUS_THRESHOLD)
+    neg = F.softplus(-z, threshold=SOFTPLUS_THRESHOLD)
     if pos_weight is not None:
         neg = neg * pos_weight
-    loss = torch.lerp(F.softplus(z, threshold=_SOFTPLUS_THRESHOLD), neg, y)
+    loss = torch.lerp(F.softplus(z, threshold=SOFTPLUS_THRESHOLD), neg, y)
     if weight is not None:
         loss = loss * weight
     return reduce(loss, reduction, xp=xp_torch)
@@ -590,7 +608,7 @@ def binary_cross_entropy_with_logits(
     z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str, *, reads: bool = False
 ) -> Any:
     if not reads or z.numel() <= LEAN_BINARY_ELEMENTS:
-        return _bce_logits_lean(z, y, weight, pos_weight, reduction)
+        return bce_logits_lean(z, y, weight, pos_weight, reduction)
     return _BCEWithLogits.apply(z, y, weight, pos_weight, reduction)
 
 

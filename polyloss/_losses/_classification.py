@@ -24,7 +24,7 @@ from .._core._config import resolve
 from .._core._reduction import check_reduction, reduce, reduce_counted
 from .._core._types import Array
 from .._core._xp import compute_dtype, finish, namespace, to
-from .._kernels import call, select
+from .._kernels import call, express, select
 
 __all__ = [
     "binary_cross_entropy",
@@ -198,6 +198,11 @@ def binary_cross_entropy_with_logits(
     >>> round(float(pl.binary_cross_entropy_with_logits(z, y)), 4)
     0.2699
     """
+    lane = express("binary_cross_entropy_with_logits", input)
+    if lane is not None:  # the commonest small calls, whole (see _kernels/_torch_express.py)
+        out = lane(input, target, weight, pos_weight, reduction, value_checks)
+        if out is not None:
+            return out
     xp = namespace(input=input, target=target, weight=weight, pos_weight=pos_weight, optional=("weight", "pos_weight"))
     check_reduction(reduction)
     for arr, name in ((input, "input"), (target, "target"), (weight, "weight"), (pos_weight, "pos_weight")):
@@ -451,6 +456,11 @@ def cross_entropy(
     >>> round(float(pl.cross_entropy(np.asarray([[2.0, 1.0, 0.1]]), np.asarray([0]))), 4)
     0.417
     """
+    lane = express("cross_entropy", input)
+    if lane is not None:  # the commonest small calls, whole (see _kernels/_torch_express.py)
+        out = lane(input, target, weight, ignore_index, reduction, label_smoothing, detect_mistakes, value_checks)
+        if out is not None:
+            return out
     xp = namespace(input=input, target=target, weight=weight, optional=("weight",))
     probabilities = xp.isdtype(target.dtype, "real floating")
     _check_class_call(xp, input, target, weight, ignore_index, reduction, probabilities)
