@@ -145,6 +145,21 @@ class CaseResult:
             out["warnings"] = self.warnings
         return out
 
+    @classmethod
+    def from_json(cls, case_id: str, obj: dict) -> CaseResult:
+        """The result :meth:`to_json` wrote (``seconds`` is not kept: 0)."""
+        def num(v):
+            return None if v is None else float(v)  # "inf" and "nan" too
+
+        worst = obj.get("worst_index")
+        return cls(
+            id=case_id, function=obj["function"], dtype=obj["dtype"], kind=obj["kind"], group=obj["group"],
+            tags=tuple(obj["tags"]), status=obj["status"], budget_ulps=float(obj["budget_ulps"]),
+            error_ulps=num(obj["error_ulps"]), error_rel=num(obj["error_rel"]),
+            worst_index=None if worst is None else tuple(worst), got=obj.get("got"), expected=obj.get("expected"),
+            reason=obj["reason"], warnings=list(obj.get("warnings", [])),
+        )
+
 
 def _fmt_float(x: float) -> str:
     return repr(x)
@@ -381,6 +396,14 @@ class Report:
                                            for d, r in self.worst_by_dtype().items()}},
             "cases": {r.id: r.to_json() for r in self.results},
         }
+
+    @classmethod
+    def from_json(cls, obj: dict) -> Report:
+        """The report :meth:`to_json` wrote (one of the ``runs`` of ``--json``'s file)."""
+        return cls(
+            adapter=obj["adapter"], tier=obj["tier"], metadata=dict(obj["metadata"]), lacking=list(obj["lacking"]),
+            results=[CaseResult.from_json(k, v) for k, v in obj["cases"].items()],
+        )
 
 
 def _metadata(adapter: Any, case_set: CaseSet, tier: str) -> dict:

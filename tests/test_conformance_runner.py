@@ -475,3 +475,23 @@ def test_a_convention_not_shared_is_excluded_by_its_tag(function, fn, tag):
     clean = run(adapter, functions=[function], dtypes=["float64", "float32"], tier="reference",
                 exclude_tags=[tag, *other])
     assert clean.ok and clean.passed > 5 and all(tag not in r.tags for r in clean.results)
+
+
+# -- reports read back -------------------------------------------------------------------
+
+
+@pytest.mark.backend_independent
+def test_a_report_reads_back_from_its_json():
+    """``Report.from_json(report.to_json())`` is the report (what the docs' scoreboard reads
+    from ``nox -s conformance`` instead of running the cases again); failures and skips too."""
+    from conformance import resolve
+
+    cases = [c for c in load_cases() if c.function == "cross_entropy" and c.dtype in ("float32", "float16")]
+    report = run_cases(resolve("naive"), cases, tier="strict")  # the textbook formula fails the extremes
+    assert report.failed and report.passed
+    again = type(report).from_json(json.loads(json.dumps(report.to_json())))
+    assert again.to_json() == report.to_json()
+    assert [(r.id, r.status, r.error_ulps, r.reason) for r in again.results] == [
+        (r.id, r.status, r.error_ulps, r.reason) for r in report.results
+    ]
+    assert again.summary() == report.summary() and again.worst_by_dtype().keys() == report.worst_by_dtype().keys()

@@ -220,3 +220,52 @@ def test_worked_adapter_from_pytest(mylosses: Path) -> None:
                          cwd=mylosses, env=_env(mylosses), capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert re.search(r"\d+ passed", out.stdout), out.stdout[-2000:]
+
+
+# -- the conformance scoreboard reads the conformance job's report ---------------------------
+
+
+@pytest.fixture(scope="module")
+def scoreboard_gen():
+    sys.path.insert(0, str(DOCS / "gen"))
+    try:
+        import scoreboard
+
+        yield scoreboard
+    finally:
+        sys.path.remove(str(DOCS / "gen"))
+
+
+@pytest.mark.backend_independent
+def test_scoreboard_reads_only_a_current_complete_report(scoreboard_gen, tmp_path) -> None:
+    """``nox -s conformance`` writes build/conformance/polyloss.json; the scoreboard takes
+    polyloss's runs from it only when it covers every case of the shipped set at the strict
+    tier and was written after the last change to polyloss/ and conformance/."""
+    import json
+    import os
+    import subprocess
+
+    root = tmp_path / "root"
+    for d in ("polyloss", "conformance"):
+        (root / d).mkdir(parents=True)
+        (root / d / "x.py").write_text("")
+        os.utime(root / d / "x.py", (1e9, 1e9))
+    report = tmp_path / "polyloss.json"
+    subprocess.run([sys.executable, "-m", "conformance", "--backend", "numpy", "--json", str(report)],
+                   check=True, capture_output=True)
+    saved = scoreboard_gen.saved_reports(report, root)
+    assert list(saved) == ["polyloss:numpy"]
+    doc = json.loads(report.read_text())
+    assert saved["polyloss:numpy"].to_json() == {k: v for k, v in doc["runs"][0].items() if k != "seconds"}
+
+    os.utime(root / "polyloss" / "x.py")  # a change after the run: not measured
+    assert scoreboard_gen.saved_reports(report, root) == {}
+    os.utime(root / "polyloss" / "x.py", (1e9, 1e9))
+    for key, value in (("tier", "reference"), ("selection", {"dtypes": ["float32"]})):
+        changed = tmp_path / f"{key}.json"
+        changed.write_text(json.dumps(dict(doc, **{key: value})))
+        assert scoreboard_gen.saved_reports(changed, root) == {}, key
+    doc["case_set"]["sha256"] = "0" * 64
+    changed.write_text(json.dumps(doc))
+    assert scoreboard_gen.saved_reports(changed, root) == {}
+    assert scoreboard_gen.saved_reports(tmp_path / "missing.json", root) == {}
