@@ -126,7 +126,7 @@ def combine_scaled(xp: Any, sums: list[Any], scales: list[Any]) -> tuple[Any, An
 def finish_sum(total: Any, scale: Any, reduction: str, count: int) -> Any:
     """The reduction from a scaled sum (see :func:`scaled_sum`): ``"sum"`` or a mean over
     ``count`` terms (``count >= 1``); the scale is divided out last."""
-    if isinstance(scale, float):  # no scaling: the plain sum
+    if isinstance(scale, float) and scale == 1.0:  # no scaling: the plain sum (a NumPy scale is a float too)
         return total if reduction == "sum" else total / count
     if reduction == "sum":
         return total / scale

@@ -10,14 +10,14 @@ kernel                                output (unreduced)                        
 ====================================  ==============================================  =================
 ``cross_entropy_indices``             per-position loss, before masking               torch, NumPy, JAX
 ``cross_entropy_probabilities``       per-position loss                               torch, NumPy
-``binary_cross_entropy_with_logits``  elementwise loss                                NumPy; torch *
+``binary_cross_entropy_with_logits``  elementwise loss                                NumPy *, torch *
 ``binary_cross_entropy``              elementwise loss                                torch **
 ``linear_cross_entropy``              per-row loss of ``input @ weight.T + bias``     torch, NumPy, JAX
 ====================================  ==============================================  =================
 
-\\* torch's BCE-with-logits kernel fuses its reduction (it sums block by block, with no
-full-size temporary): registered with ``reduces=True``, it takes ``reduction`` as one more
-argument and returns the reduced loss. \\*\\* torch's BCE kernel raises on probabilities
+\\* torch's and NumPy's BCE-with-logits kernels fuse their reduction (they sum block by
+block, with no full-size temporary): registered with ``reduces=True``, they take
+``reduction`` as one more argument and return the reduced loss. \\*\\* torch's BCE kernel raises on probabilities
 outside [0, 1] (a device assert on CUDA): registered with ``needs_checked=True``, it runs
 only on an input whose values were checked.
 

@@ -38,6 +38,7 @@ import numpy as np
 import array_api_compat.numpy as xp_numpy
 
 from .._core._config import get_option
+from .._core._reduction import combine_scaled, finish_sum, scaled_sum
 from .._core._special import lse_parts, needs_log1p
 from ._blocked import row_slices, rows_of
 from ._native import Native
@@ -356,28 +357,39 @@ def _probability_loss(x: Any, q: Any, weight: Any, eps: float) -> Any:
 # -- binary cross entropy on logits -----------------------------------------------------
 
 
-def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any) -> Any:
-    """``(1 - y) softplus(z) + p y softplus(-z)``, blockwise with in-place ufuncs.
+def binary_cross_entropy_with_logits(z: Any, y: Any, weight: Any, pos_weight: Any, reduction: str) -> Any:
+    """``(1 - y) softplus(z) + p y softplus(-z)``, blockwise with in-place ufuncs, reduced.
 
     With ``l = log1p(exp(-|z|))``: ``softplus(z) = max(z, 0) + l``; without
     ``pos_weight`` the loss is ``l + |z| (1 - y if z >= 0 else y)`` -- every term >= 0.
+    Registered with ``reduces=True``: a ``"mean"`` or ``"sum"`` is taken block by block while
+    the block is in cache, each block's sum without overflow (:func:`scaled_sum`), the sums
+    then combined (:func:`combine_scaled`) -- no full-size loss is written or read again.
     """
-    out = np.empty(z.shape, dtype=z.dtype)
+    out = np.empty(z.shape, dtype=z.dtype) if reduction == "none" else None
     n0 = z.shape[0]
 
-    def rows(r: slice) -> None:
+    def rows(r: slice) -> list[tuple[Any, Any]]:
         w, pw = (rows_of(a, z.ndim, n0, r) for a in (weight, pos_weight))
-        _bce_logits_blocks(z[r], y[r], w, pw, out[r])
+        return _bce_logits_blocks(z[r], y[r], w, pw, None if out is None else out[r])
 
-    _by_rows(n0, z.size, rows)
-    return out
+    parts = _by_rows(n0, z.size, rows)
+    if out is not None:
+        return out
+    sums = [s for part in parts for s, _ in part]
+    total, scale = combine_scaled(xp_numpy, sums, [sc for part in parts for _, sc in part])
+    return finish_sum(total, scale, reduction, z.size)
 
 
-def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any) -> None:
+def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any | None) -> list[tuple[Any, Any]]:
+    """Write the loss of each block into ``out``; without ``out``, return each block's
+    ``(sum, scale)`` (:func:`scaled_sum`) instead."""
     n0 = z.shape[0]
+    sums = []
     with np.errstate(over="ignore"):  # a loss beyond the float range is inf, quietly (as torch)
         for sl in row_slices(n0, z.size // n0, BLOCK_ELEMENTS):
-            zb, yb, ob = z[sl], y[sl], out[sl]
+            zb, yb = z[sl], y[sl]
+            ob = _scratch(zb, "o") if out is None else out[sl]
             a = np.abs(zb, out=_scratch(zb, "a"))
             l = np.negative(a, out=_scratch(zb, "l"))
             np.exp(l, out=l)
@@ -403,6 +415,10 @@ def _bce_logits_blocks(z: Any, y: Any, weight: Any, pos_weight: Any, out: Any) -
                 c += a
             if weight is not None:
                 ob *= rows_of(weight, z.ndim, n0, sl)
+            if out is None:
+                (total,), scale = scaled_sum(xp_numpy, ob)
+                sums.append((total, scale))
+    return sums
 
 
 def _plain_nonempty(z: Any, *others: Any) -> bool:
@@ -412,5 +428,6 @@ def _plain_nonempty(z: Any, *others: Any) -> bool:
 KERNELS = {
     "cross_entropy_indices": Native(cross_entropy_indices, applies=lambda x, t, w_t, w, eps: _plain(x, t, w_t, w)),
     "cross_entropy_probabilities": Native(cross_entropy_probabilities, applies=lambda x, q, w, eps: _plain(x, q, w)),
-    "binary_cross_entropy_with_logits": Native(binary_cross_entropy_with_logits, applies=_plain_nonempty),
+    # sums block by block, with no full-size temporary (as torch's)
+    "binary_cross_entropy_with_logits": Native(binary_cross_entropy_with_logits, reduces=True, applies=_plain_nonempty),
 }
