@@ -268,3 +268,19 @@ def test_the_interval_of_probability_rows_holds(C):
             assert low - 1e-9 <= loss <= high + 1e-9, (C, c, loss, low, high)
     # the high end is attained (a one-hot row at a class without mass): no margin to spare
     assert np.logaddexp.reduce(hot(0)) - hot(0)[1] == pytest.approx(high, rel=1e-14)
+
+
+def test_the_fused_mean_of_many_rows_within_budget(taken):
+    """The fused mean up to 4M elements (1M rows): torch's summation of the rows stays within
+    the budget (NumPy in float64, with math.fsum, is the reference: its error is far below
+    float32's), as the module docstring's argument needs."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1 << 20, 4)).astype(np.float32)
+    t = rng.integers(0, 4, 1 << 20)
+    x64 = x.astype(np.float64)
+    m = x64.max(axis=1)
+    losses = m + np.log(np.exp(x64 - m[:, None]).sum(axis=1)) - x64[np.arange(len(t)), t]
+    for reduction, want in (("mean", math.fsum(losses) / len(t)), ("sum", math.fsum(losses))):
+        out = pl.cross_entropy(torch.asarray(x), torch.asarray(t), reduction=reduction)
+        assert abs(float(out) - want) / want <= BUDGET[torch.float32], (reduction, float(out), want)
+    assert taken["cross_entropy"] == {"taken": 2, "declined": 0}

@@ -46,6 +46,11 @@ from ._torch import LEAN_BINARY_ELEMENTS, LEAN_ELEMENTS, LN2, bce_logits_lean, l
 __all__ = ["EXPRESS"]
 
 _FLOATING = (torch.float32, torch.float64)
+#: A mean or sum without a gradient takes torch's fused call up to this many elements (its
+#: log-softmax temporary, 16 MB of float32, still fits the cache's neighbourhood; beyond,
+#: the full path's blocks allocate nothing of the input's size and are faster). The rows
+#: of the other calls take the lane up to ``LEAN_ELEMENTS``.
+_FUSED_ELEMENTS = 1 << 22
 #: A call that differentiates takes the lane up to this many elements; beyond, the full
 #: path's blocks and their hand-written backward are faster than autograd through torch's.
 _GRAD_ELEMENTS = 1 << 16
@@ -112,7 +117,7 @@ def cross_entropy(
         and type(ignore_index) is int and reduction in REDUCTIONS and detect is not None
         and _plain_cpu(value_checks, input, target)
         and input.dtype in _FLOATING and target.dtype == torch.int64 and input.ndim == 2 and target.ndim == 1
-        and input.shape[0] == target.shape[0] and 0 < input.numel() <= LEAN_ELEMENTS
+        and input.shape[0] == target.shape[0] and 0 < input.numel() <= _FUSED_ELEMENTS
     ):
         return None
     grad = input.requires_grad and torch.is_grad_enabled()
@@ -127,6 +132,8 @@ def cross_entropy(
             if LN2 * (input.shape[0] if reduction == "sum" else 1) <= total < math.inf:
                 mean = total if reduction == "mean" else math.nan
                 return out if _like_logits(detect, values, mean, mean) else None
+        if input.numel() > LEAN_ELEMENTS:
+            return None  # too large for the rows of torch's loss: the full path's blocks
         nll, smallest, largest = lean_target_loss(values if reduced_grad else input, target, ignore_index)
     except IndexError:
         return None
