@@ -22,6 +22,15 @@ from conformance.adapters import Backend as ConformanceBackend
 ALL_BACKENDS = tuple(TABLE)
 
 
+#: The golden cases a test session runs in-process, per backend (all of them where absent).
+#: JAX compiles every operation for every new shape (about 0.3-1 s per case), so the test
+#: suite runs its "basic" and "extreme" float32 cases there (152, every function) --
+#: ``python -m conformance``, the main job that CI runs too, runs all 1674 on JAX.
+CONFORMANCE_SELECTION: dict[str, dict] = {
+    "jax": {"dtypes": ["float32"], "tags": ["basic", "extreme"]},
+}
+
+
 def selected_backends() -> list[str]:
     wanted = os.environ.get("POLYLOSS_BACKEND", "")
     names = [n.strip() for n in wanted.split(",") if n.strip()] or list(ALL_BACKENDS)

@@ -15,20 +15,12 @@ import pytest
 
 import conformance
 from conformance.adapters import get_backend
+from conftest import CONFORMANCE_SELECTION
 
 ALL = ("numpy", "torch", "array_api_strict", "jax", "dask", "cupy")
 
 #: backend -> {case id: reason}
 KNOWN_FAILURES: dict[str, dict[str, str]] = {
-}
-
-#: Selection per backend.  JAX compiles every operation for every new shape (about
-#: 0.3-1 s per case), so the test suite runs its "basic" and "extreme" float32 cases
-#: (152, every function) -- ``python -m conformance``, the main job that CI runs too,
-#: runs all 1674 on JAX.  (Where a backend flushes subnormals to zero -- XLA on CPU --
-#: its adapter itself declines the "subnormal" cases.)
-SELECTION: dict[str, dict] = {
-    "jax": {"dtypes": ["float32"], "tags": ["basic", "extreme"]},
 }
 
 
@@ -51,7 +43,7 @@ def _report(backend: str) -> conformance.Report:
         if why:
             pytest.skip(why)
         _REPORTS[backend] = conformance.run(conformance.polyloss_adapter(backend), tier="strict",
-                                            **SELECTION.get(backend, {}))
+                                            **CONFORMANCE_SELECTION.get(backend, {}))  # (tests/conftest.py)
     return _REPORTS[backend]
 
 

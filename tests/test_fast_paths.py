@@ -26,6 +26,7 @@ import pytest
 
 import polyloss as pl
 import polyloss._kernels as fast
+from conftest import CONFORMANCE_SELECTION
 from polyloss._kernels import _blocked, _numpy
 
 mpmath.mp.dps = 60
@@ -613,9 +614,7 @@ def test_conformance_cases_with_fast_paths_on_and_off(fb):
     """The golden cases pass either way, and the fast path never loses more than rounding."""
     conformance = pytest.importorskip("conformance")
     reports = {}
-    # JAX compiles every operation for every new shape: the basic and extreme float32 cases, as in
-    # test_conformance_polyloss (`python -m conformance`, the main job, runs every case there)
-    select = {"dtypes": ["float32"], "tags": ["basic", "extreme"]} if fb.name == "jax" else {}
+    select = CONFORMANCE_SELECTION.get(fb.name, {})  # JAX: a bounded selection (tests/conftest.py)
     for on in (True, False):
         with pl.options(fast_paths=on):
             reports[on] = conformance.run(f"polyloss:{fb.name}", functions=CONFORMANCE_FUNCTIONS, **select)
