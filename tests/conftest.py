@@ -23,11 +23,14 @@ ALL_BACKENDS = tuple(TABLE)
 
 
 #: The golden cases a test session runs in-process, per backend (all of them where absent).
-#: JAX compiles every operation for every new shape (about 0.3-1 s per case), so the test
-#: suite runs its "basic" and "extreme" float32 cases there (152, every function) --
-#: ``python -m conformance``, the main job that CI runs too, runs all 1674 on JAX.
+#: JAX compiles every operation for every new shape (about 0.3-1 s per case) and Dask
+#: builds and computes a graph per case (about 200 s for every case, per worker that
+#: asks), so the test suite runs their "basic" and "extreme" float32 cases (152, every
+#: function) -- ``python -m conformance``, the main job that CI runs too, runs all 1674
+#: on both.
 CONFORMANCE_SELECTION: dict[str, dict] = {
     "jax": {"dtypes": ["float32"], "tags": ["basic", "extreme"]},
+    "dask": {"dtypes": ["float32"], "tags": ["basic", "extreme"]},
 }
 
 
