@@ -186,9 +186,9 @@ def express(name: str, array: object) -> Callable[..., Array | None] | None:
     (none registered, or ``polyloss.options(fast_paths=False)``). The lane itself decides
     whether it takes a call (it returns ``None`` where it does not)."""
     lanes = _EXPRESS.get(type(array))
-    if lanes is None:
-        backend = _backend(compat.array_namespace(array)) if compat.is_array_api_obj(array) else None
-        lanes = _EXPRESS[type(array)] = EXPRESS_MODULES[backend]() if backend in EXPRESS_MODULES else {}
+    if lanes is None:  # the library by the type's module (``torch.Tensor``: "torch"), nothing imported
+        library = type(array).__module__.partition(".")[0]
+        lanes = _EXPRESS[type(array)] = EXPRESS_MODULES[library]() if library in EXPRESS_MODULES else {}
     lane = lanes.get(name)
     return lane if lane is not None and enabled() else None
 
