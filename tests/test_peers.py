@@ -113,15 +113,20 @@ def test_sklearn_declines_what_its_metrics_cannot_express(case_set) -> None:
 # -- the scoreboard page ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def peers_gen():
+def _docs_gen(name: str):
+    """A generator module of docs/gen/ (``peers``, ``scoreboard``), imported from there."""
+    import importlib
+
     sys.path.insert(0, str(DOCS / "gen"))
     try:
-        import peers
-
-        yield peers
+        yield importlib.import_module(name)
     finally:
         sys.path.remove(str(DOCS / "gen"))
+
+
+@pytest.fixture(scope="module")
+def peers_gen():
+    yield from _docs_gen("peers")
 
 
 def test_every_defect_line_names_a_failure_of_the_reports(peers_gen) -> None:
@@ -227,13 +232,7 @@ def test_worked_adapter_from_pytest(mylosses: Path) -> None:
 
 @pytest.fixture(scope="module")
 def scoreboard_gen():
-    sys.path.insert(0, str(DOCS / "gen"))
-    try:
-        import scoreboard
-
-        yield scoreboard
-    finally:
-        sys.path.remove(str(DOCS / "gen"))
+    yield from _docs_gen("scoreboard")
 
 
 @pytest.mark.backend_independent
