@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -76,6 +77,19 @@ def test_parallel_workers_give_the_same_report(tmp_path, capsys):
     assert list(a["cases"]) == list(b["cases"])
     assert a["cases"] == b["cases"]
     assert b["metadata"]["processes"] == 2
+
+
+@pytest.mark.parametrize(("spec", "jobs", "expected"), [
+    ("polyloss:numpy", None, 1), ("polyloss:torch", None, 1), ("naive", None, 1), (None, 4, 1),
+    ("polyloss:jax", None, "cpus"), ("polyloss:dask", None, "cpus"), ("polyloss:ndonnx", None, "cpus"),
+    ("polyloss:dask", 1, 1), ("polyloss:numpy", 3, 3), ("polyloss:jax", 0, 1),
+])
+def test_worker_processes_by_default_where_calls_compile_or_build_graphs(spec, jobs, expected, monkeypatch):
+    from conformance.__main__ import _jobs, _parser
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(12)), raising=False)
+    args = _parser().parse_args([] if jobs is None else ["--jobs", str(jobs)])
+    assert _jobs(args, spec) == (8 if expected == "cpus" else expected)
 
 
 def test_list_tags(capsys):
