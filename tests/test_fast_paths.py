@@ -372,6 +372,49 @@ def test_torch_gradient_at_confident_rows_is_more_accurate():
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_torch_one_block_backward_keeps_the_exponentials(monkeypatch, rng, dtype):
+    """Few classes, one block, values read: the backward multiplies the forward's kept
+    ``exp(x - m)`` by ``a / S`` instead of recomputing the softmax. Gradients equal the
+    generic path's, confident rows' target entries hold mpmath's ``-R / (1 + R)``, a second
+    backward of the same graph gives the same (the kept tensor is not written), and a
+    non-finite row keeps the recomputing backward."""
+    torch = _torch()
+    from polyloss._kernels import _torch as kt
+    from polyloss._losses import _classification
+
+    monkeypatch.setattr(_classification, "express", lambda name, array: None)  # the full path, not a lane
+    monkeypatch.setattr(kt, "LEAN_ELEMENTS", 0)  # the blocked kernel at every size: one block here
+    kept = []
+    nll_small_c = kt._nll_small_c
+    monkeypatch.setattr(kt, "_nll_small_c", lambda *a: kept.append((r := nll_small_c(*a))[3] is not None) or r)
+    dt = getattr(torch, dtype)
+    x = torch.asarray((rng.standard_normal((300, 7)) * 3).astype(dtype))
+    t = torch.asarray(rng.integers(0, 7, 300))
+    x[0], t[0] = torch.tensor([0.0, -40, -38, -45, -50, -39, -60], dtype=dt), 0  # loss 3.7e-17
+    x[1], t[1] = torch.tensor([8.0, -9, -7, -11, -10, -8, -9], dtype=dt), 0  # S < 2: log1p of the rest
+    t[2] = -100  # ignored
+    for reduction in ("none", "mean", "sum"):
+        kept.clear()
+        res = _grad_both(torch, lambda x: pl.cross_entropy(x, t, reduction=reduction), x)
+        _assert_grads(torch, *res, dt, f"{dtype} {reduction}")
+        assert kept == [True], "the fast run kept its exponentials (the generic run has no kernel)"
+    xx = x.clone().requires_grad_()
+    out = pl.cross_entropy(xx, t, reduction="sum")
+    g1 = torch.autograd.grad(out, xx, retain_graph=True)[0]
+    g2 = torch.autograd.grad(out, xx)[0]
+    assert torch.equal(g1, g2)
+    for row in (0, 1):
+        xs = [mpmath.mpf(float(v)) for v in x[row]]
+        others = mpmath.fsum(mpmath.exp(v - xs[0]) for v in xs[1:])
+        assert _rel(float(g1[row, 0]), -others / (1 + others), dtype) <= 4 * EPS[dtype]
+    y = x.clone()
+    y[5, 3] = math.inf  # a maximum that is not finite: its row is patched, nothing kept
+    kept.clear()
+    _assert_grads(torch, *_grad_both(torch, lambda x: pl.cross_entropy(x, t, reduction="sum"), y), dt, "inf row")
+    assert kept[0] is False
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("wrt", ["all", "input"])
 def test_torch_binary_gradients_equal_generic(blocks, rng, dtype, wrt):
     """``wrt="input"``: only the logits need a gradient, the fast path's own backward

@@ -181,20 +181,26 @@ def _unpack_stats(saved: tuple[Any, ...], composed: list[bool]) -> list[tuple[An
     return [(next(it), next(it)) if c else None for c in composed]
 
 
-def _nll_small_c(xb: Any, tb: Any, buf: Any, reads: bool) -> tuple[Any, Any, Any]:
-    """``LSE - x_t`` for few classes without forming the log-softmax: ``(nll, m, S)``
-    (``reads``: as for :func:`_log_softmax_block`)."""
+def _nll_small_c(xb: Any, tb: Any, buf: Any, reads: bool) -> tuple[Any, Any, Any, Any]:
+    """``LSE - x_t`` for few classes without forming the log-softmax: ``(nll, m, S, e)``
+    (``reads``: as for :func:`_log_softmax_block`). ``e``: ``exp(x - m)``, written into
+    ``buf``, whose quotient by ``S`` is the softmax -- ``None`` where a maximum is not finite
+    or was not read (``m`` is then patched, and the softmax is not that quotient)."""
     m = torch.amax(xb, 1, keepdim=True)
     e = torch.sub(xb, m, out=buf).exp_()
     s = e.sum(1, keepdim=True)
     tail = torch.log(s)
     low = needs_log1p(s)  # S < 2, or NaN: a maximum that is not finite
+    patched = not reads
     if not reads or bool(low.any()):
-        rest = e.masked_fill_(e >= 1, 0).sum(1, keepdim=True)  # the terms other than the max
+        # the terms other than the max: each e_j is in [0, 1], the max's is 1, so frac(e_j) is
+        # e_j but for the max's (and a tie's, where S >= 2 and no log1p is taken), which is 0
+        rest = torch.frac(e).sum(1, keepdim=True)
         tail = torch.where(low, torch.log1p(rest), tail)
-        m, tail, _, _ = _patch_nonfinite(xb, m, tail, reads)
+        m, tail, flag, _ = _patch_nonfinite(xb, m, tail, reads)
+        patched = patched or flag is not None
     nll = (m - xb.gather(1, tb.unsqueeze(1))).add_(tail).squeeze(1)
-    return nll, m, s
+    return nll, m, s, None if patched else e
 
 
 def _softmax_block(xb: Any, out: Any, stats: tuple[Any, Any] | None) -> Any:
@@ -219,15 +225,18 @@ class _CrossEntropyIndices(torch.autograd.Function):
         smooth = x.new_empty(target.shape) if eps > 0 else None
         wv = None if weight is None else _class_view(weight, x.ndim)
         stats = []
-        buf = None
-        for sl in row_slices(N, per_row, block_elements):
+        buf = kept = None
+        blocks = list(row_slices(N, per_row, block_elements))
+        for sl in blocks:
             xb, tb = x[sl], target[sl]
             if buf is None:
                 buf = torch.empty(xb.shape, dtype=x.dtype, device=x.device)
             yb = buf[: xb.shape[0]]
             if eps == 0 and C < COMPOSED_BELOW_C:
-                nll[sl], m, s = _nll_small_c(xb, tb, yb, reads)
+                nll[sl], m, s, e = _nll_small_c(xb, tb, yb, reads)
                 stats.append((m, s))
+                # one block: its exponentials, kept for the backward (at most a block's memory)
+                kept = e if len(blocks) == 1 else None
                 continue
             st = _log_softmax_block(xb, yb, None if eps > 0 else tb, reads)
             stats.append(st)
@@ -240,16 +249,16 @@ class _CrossEntropyIndices(torch.autograd.Function):
             loss = loss * (1 - eps) + smooth * (eps / C)
         ctx.eps, ctx.block_elements = eps, block_elements
         ctx.composed = [s is not None for s in stats]
-        ctx.save_for_backward(x, target, w_t, weight, nll, *[t for s in stats if s is not None for t in s])
+        ctx.save_for_backward(x, target, w_t, weight, nll, kept, *[t for s in stats if s is not None for t in s])
         return loss
 
     @staticmethod
     def backward(ctx, g):
-        x, target, w_t, weight, nll = ctx.saved_tensors[:5]
+        x, target, w_t, weight, nll, kept = ctx.saved_tensors[:6]
         eps = ctx.eps
         N, C = x.shape[0], x.shape[1]
         per_row = math.prod(x.shape[1:])
-        stats = _unpack_stats(ctx.saved_tensors[5:], ctx.composed)
+        stats = _unpack_stats(ctx.saved_tensors[6:], ctx.composed)
         total_w = float(C) if weight is None else weight.sum()
         # d loss / d x_j = a p_j - b [j = t] - c w_j
         b = g * (1 - eps) * w_t
@@ -260,6 +269,10 @@ class _CrossEntropyIndices(torch.autograd.Function):
         grad = torch.empty(x.shape, dtype=x.dtype, device=x.device)
         for sl, st in zip(row_slices(N, per_row, ctx.block_elements), stats):
             xb, tb1 = x[sl], target[sl].unsqueeze(1)
+            if kept is not None:  # eps = 0, one block: a p_j = e_j (a / S), in one pass
+                gb = torch.mul(kept, a[sl].unsqueeze(1) / st[1], out=grad[sl])
+                gb.scatter_(1, tb1, (b[sl] * torch.expm1(-nll[sl])).unsqueeze(1))
+                continue
             gb = _softmax_block(xb, grad[sl], st)
             p_t = gb.gather(1, tb1).squeeze(1)
             # target entry b (p_t - 1) + c (W p_t - w_t), with p_t - 1 = expm1(-loss_t)
