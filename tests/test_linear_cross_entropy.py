@@ -254,11 +254,13 @@ def _torch_plain(h, w, b, t, **kw):
     return F.cross_entropy(z.movedim(-1, 1) if z.ndim > 1 else z, t, **kw)
 
 
+@pytest.mark.parametrize("policy", ["auto", "defer"])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize("option", list(OPTIONS))
-def test_torch_gradients_match_the_composition(torch, small_blocks, rng, option, reduction, monkeypatch):
+def test_torch_gradients_match_the_composition(torch, small_blocks, rng, option, reduction, policy, monkeypatch):
     """d input, d weight, d bias against autograd of F.cross_entropy(F.linear(...)); "mean" and
-    "sum" use the forward's gradients (no second pass), "none" with a weighting recomputes."""
+    "sum" use the forward's gradients (no second pass), "none" with a weighting recomputes;
+    under "defer" (no host read) the backward always recomputes."""
     from polyloss._kernels import _linear_cross_entropy_torch as kt
 
     passes = []
@@ -268,7 +270,8 @@ def test_torch_gradients_match_the_composition(torch, small_blocks, rng, option,
     (h, w, b, t), (h2, w2, b2) = _torch_pair(rng, (2, 5), bias=option != "plain")
     if option == "ignored rows, full smoothing":
         t.view(-1)[::3] = -100
-    out, plain = pl.linear_cross_entropy(h, w, t, bias=b, **kw), _torch_plain(h2, w2, b2, t, **kw)
+    out = pl.linear_cross_entropy(h, w, t, bias=b, value_checks=policy, **kw)
+    plain = _torch_plain(h2, w2, b2, t, **kw)
     cot = torch.asarray(rng.uniform(0.5, 1.5, tuple(out.shape)))
     (out * cot).sum().backward()
     (plain * cot).sum().backward()
@@ -276,7 +279,27 @@ def test_torch_gradients_match_the_composition(torch, small_blocks, rng, option,
     for mine, theirs in ((h, h2), (w, w2), (b, b2)):
         if mine is not None:
             torch.testing.assert_close(mine.grad, theirs.grad, rtol=1e-11, atol=1e-14)
-    assert len(passes) == (2 if reduction == "none" else 1)
+    assert len(passes) == (2 if reduction == "none" or policy == "defer" else 1)
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.2])
+def test_torch_defer_keeps_tiny_losses_and_their_gradients(torch, small_blocks, rng, eps):
+    """Confident rows (losses down to 1e-30) under "defer": the corrections chosen with
+    ``where`` give the values and gradients that "auto" (a host read) gives."""
+    h, w, b, t = _problem(rng, (7,), scale=40.0)
+    t = np.argmax(_logits(h, w, b), axis=1)
+    t[3] = (t[3] + 1) % V  # and one wrong prediction
+    results = []
+    for policy in ("auto", "defer"):
+        hh, ww, bb = (torch.asarray(a).requires_grad_(True) for a in (h, w, b))
+        out = pl.linear_cross_entropy(hh, ww, torch.asarray(t), bias=bb, reduction="none", label_smoothing=eps,
+                                      value_checks=policy)
+        (out * torch.linspace(0.5, 1.5, 7, dtype=out.dtype)).sum().backward()
+        results.append((out.detach(), hh.grad, ww.grad, bb.grad))
+    if eps == 0:
+        assert 0 < float(results[0][0].min()) < 1e-12
+    for a, d in zip(*results):
+        torch.testing.assert_close(d, a, rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])

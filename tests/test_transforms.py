@@ -288,17 +288,18 @@ def test_defer_gives_nan_for_whole_sample_checks(name):
 @needs_torch
 def test_native_kernels_under_defer():
     """torch's kernels take ``reads`` (a flag read on the host only where allowed): they run
-    under "defer" too; a kernel that reads values (linear cross entropy's backward) declines."""
-    from polyloss._kernels import _generic, _torch, select
+    under "defer" too, linear cross entropy's included (its backward then walks the blocks
+    again instead of testing the output gradient)."""
+    from polyloss._kernels import _linear_cross_entropy_torch, _torch, select
 
     xp = pl._core._xp.namespace(x=torch.zeros(1))
     x, t, w_t = torch.zeros(2, 3), torch.tensor([0, 1]), torch.ones(2)
+    h, W = torch.zeros(2, 4), torch.zeros(3, 4)
     for reads in (True, False):
         fn = select("cross_entropy_indices", xp, x, t, w_t, None, 0.0, reads=reads).fn
         assert fn.func is _torch.cross_entropy_indices and fn.keywords == {"reads": reads}
-    h, W = torch.zeros(2, 4), torch.zeros(3, 4)
-    generic = select("linear_cross_entropy", xp, h, W, None, t, None, 0.0, reads=False).fn
-    assert generic.func is _generic.linear_cross_entropy
+        fn = select("linear_cross_entropy", xp, h, W, None, t, None, 0.0, reads=reads).fn
+        assert fn.func is _linear_cross_entropy_torch.linear_cross_entropy and fn.keywords == {"reads": reads}
 
 
 def _native_cases():

@@ -17,6 +17,12 @@ vocabulary again:
   comparison, one host sync). Any other output gradient (``reduction="none"`` followed
   by a weighting) recomputes the blocks with it: one more logits product and pass.
 
+Where values may not be read on the host (``reads`` false: ``value_checks="defer"``, which
+is the default for accelerator data) the kernel makes no host sync: the corrections of the
+log-softmax are chosen with ``where``, the forward forms only the losses, and the backward
+walks the blocks again with the output gradient -- four products of the size of the logits
+instead of three, and still no (N, V) tensor.
+
 The memory is two blocks of :data:`BLOCK_ELEMENTS` logits plus the gradients themselves.
 Second derivatives are not supported (``once_differentiable``).
 """
@@ -44,16 +50,20 @@ def usable(*arrays: Any) -> bool:
     return _usable(*arrays, grad_ok=arrays)
 
 
-def linear_cross_entropy(input: Any, weight: Any, bias: Any, target: Any, w_t: Any, eps: float) -> Any:
-    """The generic kernel's (``_generic.linear_cross_entropy``) arguments and result."""
-    return _LinearCrossEntropy.apply(input, weight, bias, target, w_t, float(eps))
+def linear_cross_entropy(
+    input: Any, weight: Any, bias: Any, target: Any, w_t: Any, eps: float, *, reads: bool
+) -> Any:
+    """The generic kernel's (``_generic.linear_cross_entropy``) arguments and result;
+    ``reads``: whether values may be read on the host (module docstring)."""
+    return _LinearCrossEntropy.apply(input, weight, bias, target, w_t, float(eps), reads)
 
 
-def _blocks(h, weight, bias, target, scale, eps, grads, want_loss=True):
+def _blocks(h, weight, bias, target, scale, eps, grads, reads, want_loss=True):
     """Walk the row blocks: ``(loss, d input, d weight, d bias)`` for row weights ``scale``.
 
     ``grads`` says which of the three gradients to form (``None`` for the others);
-    ``scale`` (N,) or ``None`` multiplies each row's loss and gradient.
+    ``scale`` (N,) or ``None`` multiplies each row's loss and gradient; ``reads``: as for
+    :func:`~polyloss._kernels._torch._log_softmax_block`.
     """
     N, V = h.shape[0], weight.shape[0]
     loss = h.new_empty((N,)) if want_loss else None
@@ -74,9 +84,7 @@ def _blocks(h, weight, bias, target, scale, eps, grads, want_loss=True):
         else:
             torch.addmm(bias, hb, weight_t, out=z)
         # with smoothing every class's term counts: correct every row with S < 2
-        # reads: this kernel is not sync-free (its backward tests a flag), so it runs only
-        # where values may be read
-        _log_softmax_block(z, y, tb if eps == 0 else None, reads=True)
+        _log_softmax_block(z, y, tb if eps == 0 else None, reads=reads)
         nll = torch.rsub(y.gather(1, tb.unsqueeze(1)).squeeze(1), 0)  # 0 - y: +0, not -0
         sb = None if scale is None else scale[rows]
         if want_loss:
@@ -107,10 +115,11 @@ class _LinearCrossEntropy(torch.autograd.Function):
     """Per-row ``w_t ((1 - eps) (LSE - z_t) + eps / V sum_c (LSE - z_c))``, ``z = input @ weight.T + bias``."""
 
     @staticmethod
-    def forward(ctx, h, weight, bias, target, w_t, eps):
-        grads = tuple(ctx.needs_input_grad[:3])
-        loss, g_h, g_w, g_b = _blocks(h, weight, bias, target, w_t, eps, grads)
-        ctx.eps = eps
+    def forward(ctx, h, weight, bias, target, w_t, eps, reads):
+        # without reads the backward cannot test the output gradient: it walks the blocks again
+        grads = tuple(ctx.needs_input_grad[:3]) if reads else (False, False, False)
+        loss, g_h, g_w, g_b = _blocks(h, weight, bias, target, w_t, eps, grads, reads)
+        ctx.eps, ctx.reads = eps, reads
         ctx.save_for_backward(h, weight, bias, target, w_t, g_h, g_w, g_b)
         return loss
 
@@ -119,24 +128,29 @@ class _LinearCrossEntropy(torch.autograd.Function):
     def backward(ctx, g):
         h, weight, bias, target, w_t, g_h, g_w, g_b = ctx.saved_tensors
         grads = tuple(ctx.needs_input_grad[:3])
-        if h.shape[0] == 0:  # the forward's gradients are the zeros of no rows
-            return g_h, g_w, g_b, None, None, None
-        # the weight's and bias's gradients of the forward hold for an output gradient that
-        # is the same on every counted row: take it from the first such row
-        counted = torch.ones_like(g, dtype=torch.bool) if w_t is None else w_t != 0
-        c = g[torch.argmax(counted.to(torch.uint8))]
-        if bool(torch.where(counted, g == c, True).all()):
-            # scaled copies, not in place: a second backward through a retained graph (and
-            # gradcheck's reentrancy check) must find the forward's gradients unchanged
-            return (
-                None if g_h is None else g_h * g.unsqueeze(1),
-                None if g_w is None else g_w * c,
-                None if g_b is None else g_b * c,
-                None, None, None,
-            )
+        if ctx.reads:
+            if h.shape[0] == 0:  # the forward's gradients are the zeros of no rows
+                return g_h, g_w, g_b, None, None, None, None
+            # the weight's and bias's gradients of the forward hold for an output gradient that
+            # is the same on every counted row: take it from the first such row
+            counted = torch.ones_like(g, dtype=torch.bool) if w_t is None else w_t != 0
+            c = g[torch.argmax(counted.to(torch.uint8))]
+            if bool(torch.where(counted, g == c, True).all()):
+                # scaled copies, not in place: a second backward through a retained graph (and
+                # gradcheck's reentrancy check) must find the forward's gradients unchanged
+                return (
+                    None if g_h is None else g_h * g.unsqueeze(1),
+                    None if g_w is None else g_w * c,
+                    None if g_b is None else g_b * c,
+                    None, None, None, None,
+                )
         scale = g if w_t is None else g * w_t
-        _, g_h, g_w, g_b = _blocks(h, weight, bias, target, scale, ctx.eps, grads, want_loss=False)
-        return g_h, g_w, g_b, None, None, None
+        _, g_h, g_w, g_b = _blocks(h, weight, bias, target, scale, ctx.eps, grads, ctx.reads, want_loss=False)
+        return g_h, g_w, g_b, None, None, None, None
 
 
-KERNELS = {"linear_cross_entropy": Native(linear_cross_entropy, applies=lambda h, w, b, t, w_t, eps: usable(h, w, b, t, w_t))}
+KERNELS = {
+    "linear_cross_entropy": Native(
+        linear_cross_entropy, applies=lambda h, w, b, t, w_t, eps: usable(h, w, b, t, w_t), takes_reads=True
+    )
+}
