@@ -198,6 +198,27 @@ def test_overflowing_float32_sum(taken):
     assert taken["cross_entropy"]["taken"] == 2
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_differentiated_mean_of_huge_losses_does_not_overflow(dtype):
+    """A mean to differentiate whose rows' sum overflows: the true mean (6e37 in float32,
+    about 1.8e307 in float64) and its gradient, as the full path gives them, not inf."""
+    big = 3e37 if dtype == torch.float32 else 9e306
+    x = torch.zeros(32, 10, dtype=dtype)
+    x[:, 0], x[:, 1] = big, -big
+    t = torch.ones(32, dtype=torch.int64)
+    xx = x.clone().requires_grad_()
+    out = pl.cross_entropy(xx, t)
+    (g,) = torch.autograd.grad(out, xx)
+    with pl.options(fast_paths=False):
+        xg = x.clone().requires_grad_()
+        want = pl.cross_entropy(xg, t)
+        (want_g,) = torch.autograd.grad(want, xg)
+    out, want = float(out.detach()), float(want.detach())
+    assert math.isfinite(out) and out == want
+    assert _rel(out, mpmath.mpf(2 * big)) <= 4 * torch.finfo(dtype).eps
+    torch.testing.assert_close(g, want_g, rtol=0, atol=0)
+
+
 def test_binary_lane_within_budget(taken):
     z = torch.tensor([-88.8, 88.8, -30.0, 30.0, 0.0, 2.0, -2.0, 1e4], dtype=torch.float32)
     for yv in (0.0, 1.0, 0.25):

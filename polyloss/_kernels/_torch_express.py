@@ -43,11 +43,14 @@ import array_api_compat.torch as xp_torch
 
 from .._core._config import get_option
 from .._core._reduction import REDUCTIONS, reduce, reduce_read
-from ._torch import LEAN_BINARY_ELEMENTS, LEAN_ELEMENTS, LN2, bce_logits_lean, lean_target_loss
+from . import _torch  # its size limits are read at each call (tests set them; the lanes follow)
+from ._torch import LN2, bce_logits_lean, lean_target_loss
 
 __all__ = ["EXPRESS"]
 
 _FLOATING = (torch.float32, torch.float64)
+#: The largest finite value of each: a mean of N losses below ``_LARGEST / N`` sums without overflow.
+_LARGEST = {dt: torch.finfo(dt).max for dt in _FLOATING}
 #: A mean or sum without a gradient takes torch's fused call up to this many elements (its
 #: log-softmax temporary is at most 16 MB of float32; beyond, the full path's blocks, which
 #: allocate nothing of the input's size, are faster). The rows of the other calls take the
@@ -107,9 +110,12 @@ def cross_entropy(
     Without a gradient to take, a mean (or sum) is torch's fused ``cross_entropy`` where it is
     at least log 2 (module docstring). Otherwise torch's losses row by row, the rows below
     log 2 recomputed (:func:`~polyloss._kernels._torch.lean_target_loss`, which reads the
-    smallest loss); where none is below log 2, the gradient of torch's fused call is accurate
-    too. torch checks the targets (an ``IndexError`` for a class outside [0, C - 1] that is not
-    ``ignore_index``): the lane then declines, and the full path says which target is wrong.
+    smallest loss). A mean or sum to differentiate reads the rows' losses off torch's
+    ``log_softmax`` first: where none is below log 2, the reduction is ``nll_loss`` of those
+    log-probabilities (``F.cross_entropy``'s own graph, whose gradient is accurate there), with
+    no second pass over the input; otherwise the corrected rows. torch checks the targets (an
+    ``IndexError`` for a class outside [0, C - 1] that is not ``ignore_index``): the lane then
+    declines, and the full path says which target is wrong.
     A call whose input might be probabilities (:func:`_like_logits`) goes to the full path,
     whose likely-mistake look decides.
     """
@@ -134,17 +140,23 @@ def cross_entropy(
             if LN2 * (input.shape[0] if reduction == "sum" else 1) <= total < math.inf:
                 mean = total if reduction == "mean" else math.nan
                 return out if _like_logits(detect, values, mean, mean) else None
-        if input.numel() > LEAN_ELEMENTS:
+        if reduced_grad:
+            # torch's log-probabilities, differentiable; the rows' losses read off them detached
+            y = torch.log_softmax(input, 1)
+            nll = F.nll_loss(y.detach(), target, ignore_index=ignore_index, reduction="none")
+            smallest, largest = map(float, nll.aminmax())
+            # torch's reduction, and its gradient, are accurate: F.cross_entropy's graph -- where
+            # its sum cannot overflow (a sum that does is the true one's inf; a mean's is not)
+            if smallest >= LN2 and (reduction == "sum" or largest * input.shape[0] < _LARGEST[input.dtype]):
+                return F.nll_loss(y, target, ignore_index=ignore_index, reduction=reduction) \
+                    if _like_logits(detect, values, smallest, largest) else None
+        if input.numel() > _torch.LEAN_ELEMENTS:
             return None  # too large for the rows of torch's loss: the full path's blocks
-        nll, smallest, largest = lean_target_loss(values if reduced_grad else input, target, ignore_index)
+        nll, smallest, largest = lean_target_loss(input, target, ignore_index)  # the corrected rows
     except IndexError:
         return None
     if not (_like_logits(detect, values, smallest, largest) if smallest >= LN2 else _like_logits(detect, values)):
         return None
-    if reduced_grad:
-        if smallest >= LN2:  # torch's fused reduction, and its gradient, are accurate
-            return F.cross_entropy(input, target, ignore_index=ignore_index, reduction=reduction)
-        nll = lean_target_loss(input, target, ignore_index)[0]  # the corrected rows, differentiable
     if smallest >= LN2 or reduction != "mean":  # from log 2 up, no target was ignored
         return reduce_read(nll, reduction, xp=xp_torch)
     counted = target != ignore_index
@@ -162,7 +174,7 @@ def binary_cross_entropy_with_logits(
         weight is None and pos_weight is None and reduction in REDUCTIONS
         and _plain_cpu(value_checks, input, target)
         and input.dtype in _FLOATING and target.dtype == input.dtype and target.shape == input.shape
-        and 0 < input.numel() <= LEAN_BINARY_ELEMENTS
+        and 0 < input.numel() <= _torch.LEAN_BINARY_ELEMENTS
     ):
         return None
     lo, hi = torch.aminmax(target.detach())
