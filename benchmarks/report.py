@@ -123,9 +123,9 @@ WHY = {
     ("torch", "binary_cross_entropy_with_logits", "fwd"): (
         "torch's kernel is `(1 - y) z - logsigmoid(z)`: one transcendental pass and three light ones, "
         "but the subtraction cancels (`z = -88.8, y = 0` gives 0 instead of 2.7e-39). polyloss "
-        "evaluates `lerp(relu(z), relu(-z), y) - log1p(-sigmoid(-|z|))` (every term >= 0) in "
+        "evaluates `lerp(relu(z), relu(-z), y) + log1p(exp(-|z|))` (every term >= 0) in "
         "cache-sized blocks: cheaper transcendentals than `logsigmoid`, but more light passes, and "
-        "a check that the targets are in [0, 1] (two reductions per block) that torch does not make. "
+        "a check that the targets are in [0, 1] (one `aminmax` over them) that torch does not make. "
         "Where torch's three fresh 16 MB temporaries fault their pages in on every call (the "
         "allocator's default behaviour) polyloss is well ahead; with warm memory the two are close."
     ),

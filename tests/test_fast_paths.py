@@ -418,7 +418,7 @@ def test_torch_one_block_backward_keeps_the_exponentials(monkeypatch, rng, dtype
 @pytest.mark.parametrize("wrt", ["all", "input"])
 def test_torch_binary_gradients_equal_generic(blocks, rng, dtype, wrt):
     """``wrt="input"``: only the logits need a gradient, the fast path's own backward
-    (``tails`` holds logits beyond the sigmoid kernel's range: with blocks of 64 elements
+    (``tails`` holds logits beyond the exp range: with blocks of 64 elements
     rows 0-11 take the generic formula and the others do not); ``"all"``: the generic
     path's autograd."""
     torch = _torch()
@@ -426,7 +426,7 @@ def test_torch_binary_gradients_equal_generic(blocks, rng, dtype, wrt):
     z = torch.asarray((rng.standard_normal((40, 5)) * 5).astype(dtype))
     z[0, 0] = 0.0  # relu's kink: the slope there is 1/2 - y on both paths
     tails = z.clone()
-    tails[1, 1], tails[2, 2] = -90.0, 750.0  # sigmoid(-90) is subnormal in float32; exp(750) overflows float64
+    tails[1, 1], tails[2, 2] = -90.0, 750.0  # exp(-90) is subnormal in float32; exp(750) overflows float64
     y = torch.asarray(rng.random((40, 5)).astype(dtype))
     y[1, 1], y[2, 2], y[3, 3], y[4, 4] = 0.0, 1.0, 0.0, 1.0
     w = torch.asarray(rng.random(5).astype(dtype))

@@ -304,7 +304,7 @@ def test_native_kernels_under_defer():
 
 def _native_cases():
     """Calls with the rows each correction is for: confident (a tiny loss), huge logits, a
-    +inf maximum, a -inf logit; BCE at the sigmoid kernel's range."""
+    +inf maximum, a -inf logit; BCE at the edge of the exp range."""
     g = torch.Generator().manual_seed(3)
     out = []
     for C in (5, 70):  # the small-C composition and torch's log_softmax kernel

@@ -217,9 +217,11 @@ def scalar(x: Array) -> float | int | bool:
 
 
 def min_max(xp: Namespace, x: Array) -> tuple[Array, Array]:
-    """``(min(x), max(x))``: one call for a small torch tensor (``aminmax``: what costs is the
-    call), two reductions otherwise (on large tensors torch's amin + amax beat aminmax)."""
-    if compat.is_torch_array(x) and x.numel() <= 1 << 16:
+    """``(min(x), max(x))``: torch's ``aminmax`` for a small tensor (what costs is the call) and
+    for one larger than the caches (one pass over memory instead of two: 0.78 ms for amin +
+    amax's 1.16 at 4M float32 on one thread); two reductions otherwise (in cache they are
+    faster). Other libraries: two reductions."""
+    if compat.is_torch_array(x) and not (1 << 16 < x.numel() < 1 << 20):
         return x.aminmax()
     return xp.min(x), xp.max(x)
 

@@ -439,9 +439,10 @@ def cross_entropy_probabilities(x: Any, q: Any, weight: Any, eps: float, *, read
 #: Elements per block of the elementwise binary losses on the CPU: three temporaries of
 #: 2 MiB (float32) stay in the L2/L3 caches, so the light passes cost little.
 BINARY_BLOCK_ELEMENTS = 1 << 19
-#: Beyond this ``|z|`` torch's ``sigmoid`` kernel returns 0 for ``sigmoid(-|z|)`` (``exp(|z|)``
-#: overflows) where the value is subnormal; such blocks take the generic formula.
-_SIGMOID_RANGE = {torch.float32: 80.0, torch.float64: 700.0}
+#: Beyond this ``|z|``, ``exp(-|z|)`` nears the subnormal numbers, where torch's vectorised
+#: ``exp`` is not accurate (float32 ``exp(-100)`` gives 3.92e-44 for 3.72e-44) and its
+#: ``sigmoid`` returns 0; such blocks take the generic formula.
+_EXP_RANGE = {torch.float32: 80.0, torch.float64: 700.0}
 
 
 def _binary_blocks(z: Any, *others: Any) -> list[tuple[slice, Any, tuple[Any, ...]]]:
@@ -487,28 +488,27 @@ class _Scratch:
 
 
 def _bce_logits_block(zb: Any, yb: Any, wb: Any, pb: Any, dst: Any | None, scratch: _Scratch) -> tuple[Any, Any, Any]:
-    """One block: ``(max |z|, the loss summed, -l summed)``; with ``dst`` the loss is written
+    """One block: ``(max |z|, the loss summed, l summed)``; with ``dst`` the loss is written
     there and the sums are ``None``; the last is ``None`` when ``l`` is in the loss.
 
-    ``l = log1p(exp(-|z|)) = -log1p(-sigmoid(-|z|))`` (torch's vectorised sigmoid and
-    log1p are much faster than its softplus); ``lerp(relu(z), relu(-z), y)`` mixes the two
-    relus -- torch's lerp uses ``a + y (b - a)`` for y < 1/2 and ``b - (b - a)(1 - y)``
-    otherwise, so no term cancels. Only valid where ``max |z|`` is within
-    :data:`_SIGMOID_RANGE` (the caller redoes other blocks).
+    ``l = log1p(exp(-|z|))`` (torch's vectorised exp and log1p are much faster than its
+    softplus); ``lerp(relu(z), relu(-z), y)`` mixes the two relus -- torch's lerp uses
+    ``a + y (b - a)`` for y < 1/2 and ``b - (b - a)(1 - y)`` otherwise, so no term cancels.
+    Only valid where ``max |z|`` is within :data:`_EXP_RANGE` (the caller redoes other
+    blocks).
     """
-    nl, a, b = scratch(zb)
-    z_max = torch.amax(torch.abs(zb, out=nl))
-    torch.sigmoid(nl.neg_(), out=nl)  # sigmoid(-|z|), in (0, 1/2]
-    torch.log1p(nl.neg_(), out=nl)  # -l
+    l, a, b = scratch(zb)
+    z_max = torch.amax(torch.abs(zb, out=l))
+    torch.log1p(torch.exp(l.neg_(), out=l), out=l)
     torch.clamp_min(zb, 0, out=a)  # relu(z)
     torch.sub(a, zb, out=b)  # relu(-z), exact
     if pb is None:
         loss = torch.lerp(a, b, yb, out=b if dst is None else dst)
         if dst is None and wb is None:
-            return z_max, loss.sum(), nl.sum()  # sums of terms >= 0 and <= 0: one pass fewer
-        loss.sub_(nl)
+            return z_max, loss.sum(), l.sum()  # two sums of terms >= 0: one pass fewer
+        loss.add_(l)
     else:
-        loss = torch.lerp(a.sub_(nl), b.sub_(nl).mul_(pb), yb, out=b if dst is None else dst)
+        loss = torch.lerp(a.add_(l), b.add_(l).mul_(pb), yb, out=b if dst is None else dst)
     if wb is not None:
         loss.mul_(wb)
     return z_max, (None if dst is not None else loss.sum()), None
@@ -533,9 +533,9 @@ class _BCEWithLogits(torch.autograd.Function):
             z_max.append(m)
             sums.append(total)
             tails.append(tail)
-        # blocks beyond the sigmoid kernel's range (or with NaN) take the generic formula;
+        # blocks beyond the exp range (_EXP_RANGE) (or with NaN) take the generic formula;
         # so do blocks whose sum is not finite (huge weights), summed without overflow there
-        in_range = _stacked(z_max) <= _SIGMOID_RANGE[z.dtype]
+        in_range = _stacked(z_max) <= _EXP_RANGE[z.dtype]
         weighted = weight is not None or pos_weight is not None
         if out is None and weighted:  # unweighted, a term in range is below 81: no block sum overflows
             in_range = in_range & torch.isfinite(_stacked(sums))
@@ -558,13 +558,13 @@ class _BCEWithLogits(torch.autograd.Function):
             # every term below 81 (or one block whose sum is finite): the plain sum is finite
             total = _stacked(sums).sum()
             if tails:
-                total = total - _stacked(tails).sum()
+                total = total + _stacked(tails).sum()
             return total / z.numel() if reduction == "mean" else total
-        # the blocks' sums, added without overflow; the tails (sums of -l >= -log 2 per
+        # the blocks' sums, added without overflow; the tails (sums of l <= log 2 per
         # element) are small next to any sum that needs scaling
         total, scale = combine_scaled(xp_torch, sums, scales)
         if tails:
-            total = total - _stacked(tails).sum() * scale
+            total = total + _stacked(tails).sum() * scale
         return finish_sum(total, scale, reduction, z.numel())
 
     @staticmethod
@@ -577,7 +577,7 @@ class _BCEWithLogits(torch.autograd.Function):
         scratch = _Scratch()
         for (sl, zb, (yb, wb, pb, gb)), is_generic in zip(blocks, ctx.generic):
             gz = grad[sl]
-            if is_generic:  # outside the sigmoid kernel's range: the generic formula's derivative
+            if is_generic:  # outside the exp range: the generic formula's derivative
                 with torch.enable_grad():
                     zr = zb.detach().requires_grad_()
                     gz.copy_(torch.autograd.grad(_bce_logits_generic(zr, yb, wb, pb), zr, gb.expand(zb.shape))[0])
