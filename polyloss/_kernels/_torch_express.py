@@ -87,7 +87,8 @@ def _like_logits(detect: bool, values: Any, lowest: float = math.nan, highest: f
     """Whether the full path's likely-mistake look would pass ``values`` (N, C) in silence.
 
     ``lowest``, ``highest``: the smallest and the largest of some cross entropies of these
-    values, each of one row or a mean of rows (NaN: none at hand). Rows of probabilities (in [0, 1], summing to 1) have ``LSE(x)`` in
+    values, each of one row or a mean of rows (NaN: none at hand). Rows of probabilities (in
+    [0, 1], summing to 1) have ``LSE(x)`` in
     ``[log C + 1/C, log(C - 1 + e)]``, so their losses lie in ``[log C + 1/C - 1,
     log(C - 1 + e)]`` (widened by 0.01 here for rows that sum to 1 only to rounding): a
     loss outside proves logits without a look. Otherwise the smallest value of the whole
@@ -98,7 +99,7 @@ def _like_logits(detect: bool, values: Any, lowest: float = math.nan, highest: f
         return True
     if lowest < math.log(C) + 1 / C - 1.01 or highest > math.log(C - 1 + math.e) + 0.01:
         return True
-    return float((values if values.numel() <= _WHOLE else values[0]).min()) < 0
+    return float((values if values.numel() <= _WHOLE else values[0]).detach().min()) < 0
 
 
 def cross_entropy(
@@ -132,14 +133,13 @@ def cross_entropy(
     if grad and input.numel() > _GRAD_ELEMENTS:
         return None
     reduced_grad = grad and reduction != "none"
-    values = input.detach() if input.requires_grad else input  # what the reads look at
     try:
         if reduction != "none" and not reduced_grad:
             out = F.cross_entropy(input, target, ignore_index=ignore_index, reduction=reduction)
             total = float(out)
             if LN2 * (input.shape[0] if reduction == "sum" else 1) <= total < math.inf:
                 mean = total if reduction == "mean" else math.nan
-                return out if _like_logits(detect, values, mean, mean) else None
+                return out if _like_logits(detect, input, mean, mean) else None
         if reduced_grad:
             # torch's log-probabilities, differentiable; the rows' losses read off them detached
             y = torch.log_softmax(input, 1)
@@ -149,13 +149,13 @@ def cross_entropy(
             # its sum cannot overflow (a sum that does is the true one's inf; a mean's is not)
             if smallest >= LN2 and (reduction == "sum" or largest * input.shape[0] < _LARGEST[input.dtype]):
                 return F.nll_loss(y, target, ignore_index=ignore_index, reduction=reduction) \
-                    if _like_logits(detect, values, smallest, largest) else None
+                    if _like_logits(detect, input, smallest, largest) else None
         if input.numel() > _torch.LEAN_ELEMENTS:
             return None  # too large for the rows of torch's loss: the full path's blocks
         nll, smallest, largest = lean_target_loss(input, target, ignore_index)  # the corrected rows
     except IndexError:
         return None
-    if not (_like_logits(detect, values, smallest, largest) if smallest >= LN2 else _like_logits(detect, values)):
+    if not (_like_logits(detect, input, smallest, largest) if smallest >= LN2 else _like_logits(detect, input)):
         return None
     if smallest >= LN2 or reduction != "mean":  # from log 2 up, no target was ignored
         return reduce_read(nll, reduction, xp=xp_torch)
