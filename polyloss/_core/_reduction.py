@@ -1,13 +1,16 @@
 """The one reduction: "none" / "mean" / "sum" (and kl_div's "batchmean"), and the only
 place that validates ``reduction``.
 
-Sums of finite terms overflow only where the true sum does: when some ``|term|`` exceeds
-``max / 2**s`` (``2**s >= n``, n the number of terms) every term is scaled by ``2**-s``
-before summing -- exact, as the scale is a power of two -- and the scale is divided out
-at the end, after the division of a mean, so ``mean([3e38, 3e38])`` in float32 is 3e38
-and not inf. Otherwise (the common case) the scale is 1 and the sum is the plain one, so
-tiny and subnormal results keep every digit. The decision is a ``where`` on a 0-d array:
-no value is read on the host, and traced or lazy arrays stay so. Where a wider dtype is
+Sums of finite terms overflow only where the true sum does: where the plain sum of finite
+terms is not finite, the sum of the terms scaled by ``2**-s`` (``2**s >= n``, n the number
+of terms; exact, as the scale is a power of two) is taken instead, and the scale is
+divided out at the end, after the division of a mean, so ``mean([3e38, 3e38])`` in float32
+is 3e38 and not inf. Otherwise (the common case) the scale is 1 and the sum is the plain
+one, so tiny and subnormal results keep every digit. The decision is a ``where`` on a 0-d
+array: no value is read on the host, and traced or lazy arrays stay so. Both sums are
+taken and one is chosen (XLA fuses the two into one pass over the terms), except where an
+overflowing sum warns (NumPy): there the largest ``|term|`` decides, compared with
+``max / 2**s``, before the one sum. Where a wider dtype is
 at hand (float32 and narrower on torch's CPU and CUDA: float64, see :func:`wide_dtype`)
 the sum is taken in it instead: no finite sum of float32 terms overflows there and every
 term, subnormals included, is exact -- two operations instead of the scaling's ten, what
@@ -80,9 +83,12 @@ def scaled_sum(xp: Any, *arrays: Any) -> tuple[list[Any], Any]:
     """``([sum(a * scale) for a in arrays], scale)``: sums that cannot overflow.
 
     ``scale`` is 1 (a Python float: no scaling, the plain sums), or a 0-d array, 1 or
-    ``2**-s`` with ``2**s`` at least the largest element count: ``2**-s`` where some
-    ``|a|`` exceeds ``max / 2**s`` (a sum of ``n <= 2**s`` such scaled terms stays below
-    ``max``). The same scale applies to every array, so ratios of the sums are unaffected.
+    ``2**-s`` with ``2**s`` at least the largest element count: ``2**-s`` where some plain
+    sum is not finite (a sum of ``n <= 2**s`` finite terms scaled by ``2**-s`` stays below
+    ``max``; a plain sum that overflowed is infinite or NaN, and a NaN or infinite term gives
+    the same scaled) -- or, where an overflow warns, where some ``|a|`` exceeds
+    ``max / 2**s``. The same scale applies to every array, so ratios of the sums are
+    unaffected.
     The true sums are ``sums / scale``; divide by ``scale`` last.
     """
     dtype = arrays[0].dtype
@@ -98,13 +104,32 @@ def scaled_sum(xp: Any, *arrays: Any) -> tuple[list[Any], Any]:
         if n <= 1:  # one term is its own sum: nothing can overflow
             return [xp.sum(a) for a in arrays], 1.0
         down = one * 2.0 ** -math.ceil(math.log2(n))
-    limit = xp.finfo(dtype).max * down
+    if _warns_on_overflow(xp):
+        # the largest term first: a plain sum is taken only where it cannot overflow
+        limit = xp.finfo(dtype).max * down
+        big = None
+        for a in arrays:
+            b = xp.max(xp.abs(a)) > limit  # NaN compares False: NaN terms keep the plain sum (NaN)
+            big = b if big is None else big | b
+        scale = xp.where(big, down, one)
+        return [xp.sum(a * scale) for a in arrays], scale
+    # both sums, which XLA fuses into one pass over each array: a plain sum of finite terms
+    # that is finite did not overflow; where one is not, the scaled sums (a NaN or infinite
+    # term makes both the same)
+    plain = [xp.sum(a) for a in arrays]
+    scaled = [xp.sum(a * down) for a in arrays]
     big = None
-    for a in arrays:
-        b = xp.max(xp.abs(a)) > limit  # NaN compares False: NaN terms keep the plain sum (NaN)
+    for p in plain:
+        b = ~xp.isfinite(p)
         big = b if big is None else big | b
     scale = xp.where(big, down, one)
-    return [xp.sum(a * scale) for a in arrays], scale
+    return [xp.where(big, s, p) for p, s in zip(plain, scaled)], scale
+
+
+def _warns_on_overflow(xp: Namespace) -> bool:
+    """Whether a sum that overflows warns (NumPy's ``RuntimeWarning``, also in Dask's chunks
+    and array-api-strict's arrays, which are NumPy's)."""
+    return compat.is_numpy_namespace(xp) or compat.is_dask_namespace(xp) or compat.is_array_api_strict_namespace(xp)
 
 
 def combine_scaled(xp: Any, sums: list[Any], scales: list[Any]) -> tuple[Any, Any]:
