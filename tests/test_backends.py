@@ -802,21 +802,11 @@ def test_dask_local_cluster(dk):
 # A shape entry may be unknown: ``nan`` in Dask after ``x[mask]``, ``None`` for an ndonnx graph
 # input. Every public function takes such arrays; its value is NumPy's on the same rows.
 
-#: Calls that a library runs on another form of the same data when a size is unknown, and why.
-UNKNOWN_FORM = {
-    "linear_cross_entropy": "Dask cannot reshape an array with unknown chunk sizes, so the "
-    "(N, T, H) hidden states and (N, T) targets are given as (N*T, H) rows and (N*T,) targets",
-}
-
-
-def _rows_case(name: str, library: str) -> tuple[Args, Callable[[Any], bool]]:
-    """The case's call (in the form ``library`` runs with unknown sizes), and which of its
-    values are indexed by row: the arrays whose leading size is that of the first array
-    (not ``linear_cross_entropy``'s weight (V, H) and bias (V,): V may equal the number of rows)."""
+def _rows_case(name: str) -> tuple[Args, Callable[[Any], bool]]:
+    """The case's call, and which of its values are indexed by row: the arrays whose leading
+    size is that of the first array (not ``linear_cross_entropy``'s weight (V, H) and bias
+    (V,): V may equal the number of rows)."""
     args, kwargs = call_args(name)
-    if library == "dask" and name in UNKNOWN_FORM:
-        h, w, t = args
-        args = (h.reshape(-1, h.shape[-1]), w, t.reshape(-1))
     n = first_array(args).shape[0]
     fixed = [id(args[1]), id(kwargs["bias"])] if name == "linear_cross_entropy" else []
 
@@ -834,7 +824,7 @@ def test_dask_unknown_sizes(dk, name):
     import dask
     import dask.array as da
 
-    (args, kwargs), by_row = _rows_case(name, "dask")
+    (args, kwargs), by_row = _rows_case(name)
     n = first_array(args).shape[0]
     keep = (np.arange(n) != 1) | (n < 3)  # row 1 dropped where two rows remain
     chunks = (1, n - 1)
@@ -873,7 +863,7 @@ def test_ndonnx_symbolic_export(nx, name):
     import onnx
     import onnxruntime as ort
 
-    (args, kwargs), by_row = _rows_case(name, "ndonnx")
+    (args, kwargs), by_row = _rows_case(name)
     n = first_array(args).shape[0]
     keys = [f"arg{i}" for i in range(len(args))]
 
@@ -939,7 +929,7 @@ def test_jax_export_with_a_symbolic_batch_size(name):
     from jax import export
 
     jb = make_backend("jax")
-    (args, kwargs), by_row = _rows_case(name, "jax")
+    (args, kwargs), by_row = _rows_case(name)
     n = first_array(args).shape[0]
     arrays = {k: v for k, v in enumerate(args)} | kwargs
     arrays = {k: v for k, v in arrays.items() if isinstance(v, np.ndarray)}
@@ -1054,8 +1044,9 @@ def test_torch_compile_inductor(tb):
 
 #: A sample for ``torch.compile(dynamic=True)`` (2-9 s per function on a CI core; every
 #: function is compiled with ``fullgraph=True`` and static shapes in tests/test_transforms.py):
-#: the class-index, binary, elementwise and pairwise kinds.
-DYNAMIC_SAMPLE = ["cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "info_nce"]
+#: the class-index, binary, elementwise and pairwise kinds, and the (N, T, H) rows of linear
+#: cross entropy, whose number is symbolic there (the generic kernel takes them unflattened).
+DYNAMIC_SAMPLE = ["cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "info_nce", "linear_cross_entropy"]
 
 
 @pytest.mark.parametrize("name", DYNAMIC_SAMPLE)
@@ -1066,7 +1057,7 @@ def test_torch_compile_dynamic(tb, name):
     the graph): two batch sizes, values equal to NumPy's."""
     import torch
 
-    (args, kwargs), by_row = _rows_case(name, "torch")
+    (args, kwargs), by_row = _rows_case(name)
     n = first_array(args).shape[0]
     torch._dynamo.reset()
     compiled = torch.compile(getattr(pl, name), dynamic=True, backend="eager")

@@ -9,8 +9,10 @@ keyword, which the registry binds.
 
 from __future__ import annotations
 
+import math
+
 from .._core._classes import class_axis_weight, pick
-from .._core._xp import device
+from .._core._xp import device, known
 from .._core._special import at_least, lse_parts, softplus
 from .._core._types import Array, Namespace
 from ._blocked import row_slices
@@ -103,14 +105,23 @@ def linear_cross_entropy(
     for huge logits; a confident row keeps its tiny loss) and dropped. Differentiated by
     the namespace's autograd (which keeps every block for the backward); the native
     kernels have their own backward.
+
+    Rows of more axes, ``input`` (N, ..., H) with ``target`` and ``w_t`` (N, ...), are taken
+    too, and give the (N, ...) loss: the public function passes them where their number is
+    unknown (Dask cannot flatten an array of unknown chunk sizes); the native kernels, which
+    only ever see known sizes, take (N, H).
     """
     N, V = input.shape[0], weight.shape[0]
+    inner = input.shape[1:-1]  # the further axes of rows of more axes
+    per_row = V * math.prod(inner) if all(known(s) for s in inner) else None
     weight_t = xp.permute_dims(weight, (1, 0))
     parts = []
-    for rows in row_slices(N, V, LINEAR_BLOCK_ELEMENTS):
+    for rows in row_slices(N if per_row is not None else None, per_row or 1, LINEAR_BLOCK_ELEMENTS):
         z = xp.matmul(input[rows, ...], weight_t)
         if bias is not None:
             z = z + bias
+        if z.ndim > 2:  # the class axis 1, where lse_parts and pick take it
+            z = xp.permute_dims(z, (0, z.ndim - 1, *range(1, z.ndim - 1)))
         m, tail = lse_parts(xp, z, 1)
         loss = (xp.squeeze(m, axis=1) - pick(xp, z, target[rows, ...])) + xp.squeeze(tail, axis=1)
         if eps > 0:

@@ -48,4 +48,9 @@ def linear_cross_entropy(input: Any, weight: Any, bias: Any, target: Any, w_t: A
     return out
 
 
-KERNELS = {"linear_cross_entropy": Native(linear_cross_entropy, applies=lambda h, w, b, t, w_t, eps: usable(h, w, b, t, w_t))}
+KERNELS = {
+    # (N, H) rows (the generic kernel also takes rows of more axes, for unknown sizes)
+    "linear_cross_entropy": Native(
+        linear_cross_entropy, applies=lambda h, w, b, t, w_t, eps: h.ndim == 2 and usable(h, w, b, t, w_t)
+    ),
+}

@@ -151,6 +151,9 @@ class _LinearCrossEntropy(torch.autograd.Function):
 
 KERNELS = {
     "linear_cross_entropy": Native(
-        linear_cross_entropy, applies=lambda h, w, b, t, w_t, eps: usable(h, w, b, t, w_t), takes_reads=True
+        # (N, H) rows: the generic kernel's other form (rows of more axes) comes only with an
+        # unknown number of rows, which eager tensors do not have
+        linear_cross_entropy, applies=lambda h, w, b, t, w_t, eps: h.ndim == 2 and usable(h, w, b, t, w_t),
+        takes_reads=True,
     )
 }

@@ -97,19 +97,23 @@ def linear_cross_entropy(
     checks = Checks(xp, value_checks)
     lead = tuple(input.shape[:-1])
     n = math.prod(lead) if all(known(s) for s in lead) else None  # rows; None: unknown
-    rows = _reshape(xp, target, (n,))
+    # (N, H) rows, the kernels' form; an unknown number of rows of more axes stays as it is
+    # (Dask cannot flatten it), which the generic kernel also takes
+    flat = n is not None or len(lead) == 1
+    rows = _reshape(xp, target, (n,)) if flat else target
     # checked as given (an error names the position in `target`), or, with an unknown number
     # of rows, as rows: a deferred check then poisons exactly its row of the per-row loss
     every_counts = checks.class_indices(target if n is not None else rows, V, ignore_index)
     work = compute_dtype(xp, dtype)
-    h, w, b = (to(xp, a, work) for a in (_reshape(xp, input, (n, input.shape[-1])), weight, bias))
+    h = _reshape(xp, input, (n, input.shape[-1])) if flat else input
+    h, w, b = (to(xp, a, work) for a in (h, weight, bias))
     t = class_targets(xp, rows, V, None, ignore_index, every_counts=every_counts, dtype=work)
     # each row's weight: None when every target counts (the kernels take 1), else 0 where ignored
     w_t = None if t.counted is None else t.weight
     reads = checks.reads(h, w, b, t.index)
     loss = checks.result(call("linear_cross_entropy", xp, h, w, b, t.index, w_t, eps, reads=reads))
     out = reduce_counted(xp, loss, t.counted, t.weight, False, reduction)
-    if reduction == "none":
+    if reduction == "none" and flat:
         out = _reshape(xp, out, lead)
     return finish(xp, out, dtype)
 
