@@ -246,8 +246,9 @@ Notes:
 - **torch memory**: polyloss's peak is the weight's gradient, two blocks of logits and the
   input's gradient: it does not grow with the tokens; the composition's grows with the logits.
 - **torch time**: three products of the size of the logits in both (the logits, the input's and
-  the weight's gradients), so the ratio stays near 1. With blocks of 2M logits instead of 4M it
-  was 1.32 in an interleaved run (the weight gradient's accumulation reads and writes a
+  the weight's gradients); the composition also writes and reads the (tokens, V) logits and
+  their gradient, polyloss keeps each block in cache. With blocks of 2M logits instead of 4M
+  it was 1.32 in an interleaved run (the weight gradient's accumulation reads and writes a
   weight-sized tensor once per block).
 - **NumPy time** (forward, no goal): the blocked products of 65 rows read the weight once per
   block, where the composition makes one large product, so polyloss is slower there (see
