@@ -1,4 +1,9 @@
-"""torch: polyloss against torch.nn.functional, forward and forward + backward."""
+"""torch: polyloss against torch.nn.functional, forward and forward + backward.
+
+``POLYLOSS_BENCH_DEVICE`` (default ``cpu``) puts the inputs on another device, e.g. ``cuda``:
+each timed call then ends with a ``torch.cuda.synchronize()``, and its rows are labelled
+``torch:cuda`` (``benchmarks/gpu_checks.py`` runs them on a GPU machine).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,22 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 import polyloss as pl  # noqa: E402
+
+DEVICE = os.environ.get("POLYLOSS_BENCH_DEVICE", "cpu").strip() or "cpu"
+BACKEND = "torch" if DEVICE == "cpu" else f"torch:{DEVICE}"
+
+
+def _timed(step):
+    """``step``, waiting for the device's queue after it (kernels are asynchronous there)."""
+    if DEVICE == "cpu":
+        return step
+
+    def synced():
+        out = step()
+        torch.cuda.synchronize()
+        return out
+
+    return synced
 
 CE_SHAPES = [(4096, 32000), (65536, 10), (256, 1000), (32, 10)]
 BCE_SHAPES = [(4 * 1024 * 1024,), (32,)]
@@ -54,7 +75,8 @@ def ce_data():
         if shape not in cache:
             g = torch.Generator().manual_seed(0)
             cache.clear()  # one large input alive at a time
-            cache[shape] = (torch.randn(shape, generator=g), torch.randint(0, shape[1], shape[:1], generator=g))
+            cache[shape] = (torch.randn(shape, generator=g).to(DEVICE),
+                            torch.randint(0, shape[1], shape[:1], generator=g).to(DEVICE))
         return cache[shape]
 
     return get
@@ -66,7 +88,7 @@ def test_cross_entropy_forward(benchmark, ce_data, impl, shape):
     role, f = CE_IMPLS[impl]
     x, t = ce_data(shape)
     with torch.no_grad():
-        measure(benchmark, lambda: f(x, t), backend="torch", loss="cross_entropy", measure="fwd",
+        measure(benchmark, _timed(lambda: f(x, t)), backend=BACKEND, loss="cross_entropy", measure="fwd",
                 shape=shape, impl=impl, role=role, heavy=_heavy(shape))
 
 
@@ -83,7 +105,7 @@ def test_cross_entropy_forward_backward(benchmark, ce_data, impl, shape):
         f(x, t).backward()
         x.grad = None
 
-    measure(benchmark, step, backend="torch", loss="cross_entropy", measure="fwd+bwd",
+    measure(benchmark, _timed(step), backend=BACKEND, loss="cross_entropy", measure="fwd+bwd",
             shape=shape, impl=impl, role=role, heavy=_heavy(shape))
 
 
@@ -93,8 +115,8 @@ def test_cross_entropy_forward_backward(benchmark, ce_data, impl, shape):
 def test_bce_with_logits(benchmark, impl, shape, mode):
     role, f = BCE_IMPLS[impl]
     g = torch.Generator().manual_seed(0)
-    z = torch.randn(shape, generator=g) * 3
-    y = torch.rand(shape, generator=g)
+    z = (torch.randn(shape, generator=g) * 3).to(DEVICE)
+    y = torch.rand(shape, generator=g).to(DEVICE)
     if mode == "fwd":
         def step():
             with torch.no_grad():
@@ -106,7 +128,7 @@ def test_bce_with_logits(benchmark, impl, shape, mode):
             f(z, y).backward()
             z.grad = None
 
-    measure(benchmark, step, backend="torch", loss="binary_cross_entropy_with_logits", measure=mode,
+    measure(benchmark, _timed(step), backend=BACKEND, loss="binary_cross_entropy_with_logits", measure=mode,
             shape=shape, impl=impl, role=role, heavy=_heavy(shape))
 
 
@@ -129,8 +151,8 @@ LCE_IMPLS = {
 
 def _lce_inputs(n, d, v):
     g = torch.Generator().manual_seed(0)
-    return (torch.randn(n, d, generator=g), torch.randn(v, d, generator=g) * 0.05,
-            torch.randint(0, v, (n,), generator=g))
+    return (torch.randn(n, d, generator=g).to(DEVICE), (torch.randn(v, d, generator=g) * 0.05).to(DEVICE),
+            torch.randint(0, v, (n,), generator=g).to(DEVICE))
 
 
 @pytest.mark.parametrize("impl", list(LCE_IMPLS))
@@ -143,7 +165,7 @@ def test_linear_cross_entropy_forward_backward(benchmark, impl):
         f(h, w, t).backward()
         h.grad = w.grad = None
 
-    measure(benchmark, step, backend="torch", loss="linear_cross_entropy", measure="fwd+bwd",
+    measure(benchmark, _timed(step), backend=BACKEND, loss="linear_cross_entropy", measure="fwd+bwd",
             shape=LCE_SHAPE, impl=impl, role=role, heavy=True)
 
 
@@ -168,6 +190,8 @@ _LCE_CALLS = {"polyloss": "pl.linear_cross_entropy(h, w, t)",
 def test_linear_cross_entropy_peak_memory(benchmark, impl):
     """Peak extra resident memory of one fwd+bwd (gradients included), in a fresh process: see
     ``conftest.peak_rss_extra``; recorded in extra_info, not timed."""
+    if DEVICE != "cpu":
+        pytest.skip(f"the peak resident memory of the host says nothing of {DEVICE}'s memory")
     from conftest import peak_rss_extra
 
     threads = torch.get_num_threads()
