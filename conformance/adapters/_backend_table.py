@@ -24,11 +24,12 @@ TABLE: dict[str, dict[str, str]] = {
     "cupy": {"extra": "cupy", "module": "cupy", "device": "gpu"},
     "ndonnx": {
         "extra": "ndonnx", "module": "ndonnx", "device": "cpu",
-        "tests": "tests/test_backends.py tests/test_docs.py",
+        "tests": "tests/test_backends.py tests/test_reduction.py tests/test_docs.py",
         "conformance": "--tag basic --dtype float32",
         "bounded": "eager ndonnx starts one onnxruntime session per ONNX node (a loss call takes "
         "0.3-2 s), so CI runs the per-function table of tests/test_backends.py (every public "
         "function: values, reductions, dtypes, labels, invalid values, symbolic ONNX export), "
-        "the docs examples, and the basic float32 golden cases",
+        "the reductions' accuracy and overflow tests, the docs examples, and the basic float32 "
+        "golden cases",
     },
 }
