@@ -25,7 +25,9 @@ unknown size.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from typing import Any
 
 import array_api_compat as compat
@@ -113,10 +115,8 @@ def scaled_sum(xp: Any, *arrays: Any) -> tuple[list[Any], Any]:
     if _warns_on_overflow(xp):
         # the largest term first: a plain sum is taken only where it cannot overflow
         limit = xp.finfo(dtype).max * down
-        big = None
-        for a in arrays:
-            b = xp.max(xp.abs(a)) > limit  # NaN compares False: NaN terms keep the plain sum (NaN)
-            big = b if big is None else big | b
+        # NaN compares False: NaN terms keep the plain sum (NaN)
+        big = functools.reduce(operator.or_, [xp.max(xp.abs(a)) > limit for a in arrays])
         scale = xp.where(big, down, one)
         return [xp.sum(a * scale) for a in arrays], scale
     # both sums, which XLA fuses into one pass over each array: a plain sum of finite terms
@@ -124,10 +124,7 @@ def scaled_sum(xp: Any, *arrays: Any) -> tuple[list[Any], Any]:
     # term makes both the same)
     plain = [xp.sum(a) for a in arrays]
     scaled = [xp.sum(a * down) for a in arrays]
-    big = None
-    for p in plain:
-        b = ~xp.isfinite(p)
-        big = b if big is None else big | b
+    big = functools.reduce(operator.or_, [~xp.isfinite(p) for p in plain])
     scale = xp.where(big, down, one)
     return [xp.where(big, s, p) for p, s in zip(plain, scaled)], scale
 
